@@ -1,0 +1,49 @@
+# Shared helpers for scripts/demo and scripts/test (sourced, not run).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# Debian splits venv/pip out of python3; install them when missing and we may.
+ensure_venv_support() {
+    local py="$1"
+    if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "==> installing python3-venv (apt)"
+            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+        else
+            die "$py cannot create virtual environments; install python3-venv"
+        fi
+    fi
+}
+
+# make_venv PYTHON DIR EXTRAS: a virtual environment with stario installed editable.
+make_venv() {
+    local py="$1" dir="$2" extras="$3"
+    ensure_venv_support "$py"
+    if [ ! -x "$dir/bin/python" ]; then
+        echo "==> creating $dir with $("$py" --version)"
+        "$py" -m venv "$dir"
+    fi
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    echo "==> installing stario[$extras] into $dir"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[$extras]"
+}
+
+# find_python VERSION: a python of that minor version (PATH first, then pyenv).
+find_python() {
+    local v="$1" candidate
+    if command -v "python$v" >/dev/null 2>&1; then command -v "python$v"; return 0; fi
+    if command -v pyenv >/dev/null 2>&1; then
+        for candidate in $(pyenv versions --bare 2>/dev/null | grep -E "^$v(\.|$)" | sort -rV); do
+            if [ -x "$(pyenv prefix "$candidate")/bin/python$v" ]; then
+                echo "$(pyenv prefix "$candidate")/bin/python$v"; return 0
+            fi
+        done
+    fi
+    for candidate in /root/.pyenv/versions/$v*/bin/python$v /usr/local/bin/python$v; do
+        if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+    done
+    return 1
+}

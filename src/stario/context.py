@@ -1,0 +1,153 @@
+"""``Context``: what a handler knows about its request, route, app and connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from stario.request import Request
+from stario.telemetry import Span
+
+if TYPE_CHECKING:
+    from stario.app import App
+
+__all__ = ["Alive", "Context", "RouteInfo"]
+
+T = TypeVar("T")
+
+
+class RouteInfo:
+    """The matched route: its ``pattern``, ``name`` and decoded ``params``."""
+
+    __slots__ = ("name", "params", "pattern")
+
+    def __init__(self, pattern: str, params: dict[str, str], name: str | None = None) -> None:
+        self.pattern = pattern
+        self.params = params
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"RouteInfo({self.pattern!r}, {self.params!r})"
+
+
+class Context:
+    """Per-request context passed to every handler as ``c``.
+
+    ``c.req`` is the request, ``c.route`` the matched route, ``c.span`` the request
+    span, ``c.state`` a dict for middleware. ``c.alive()`` keeps a streaming handler
+    going until the client disconnects or the server shuts down.
+    """
+
+    __slots__ = ("app", "req", "route", "span", "state")
+
+    def __init__(self, app: App, req: Request, span: Span, route: RouteInfo) -> None:
+        self.app = app
+        self.req = req
+        self.span = span
+        self.route = route
+        self.state: dict[str, Any] = {}
+
+    @property
+    def disconnected(self) -> bool:
+        """The client has gone away."""
+        return self.req.disconnected.done()
+
+    @property
+    def shutting_down(self) -> bool:
+        """The server is draining for shutdown."""
+        return self.app.shutting_down
+
+    @property
+    def closing(self) -> bool:
+        """The client went away or the server is shutting down: wrap up."""
+        return self.disconnected or self.shutting_down
+
+    def alive(self, source: AsyncIterable[T] | None = None) -> Alive[T]:
+        """Run until disconnect or shutdown.
+
+        ``async with c.alive(): ...`` cancels the block when either happens and
+        continues after it (cleanup runs). ``async for item in c.alive(source)``
+        yields from ``source`` and stops at the same moment. Cancellation from
+        outside still propagates.
+        """
+        return Alive(self, source)
+
+
+class Alive(Generic[T]):
+    """The object behind ``c.alive()``; see there."""
+
+    __slots__ = ("_cancelled_by_us", "_ctx", "_source", "_task", "_watch")
+
+    def __init__(self, ctx: Context, source: AsyncIterable[T] | None) -> None:
+        self._ctx = ctx
+        self._source = source
+        self._task: asyncio.Task[Any] | None = None
+        self._watch: asyncio.Future[Any] | None = None
+        self._cancelled_by_us = False
+
+    def _ending(self) -> asyncio.Future[Any]:
+        # Resolves on whichever comes first: disconnect or shutdown.
+        lost = self._ctx.req.disconnected
+        shutdown = self._ctx.app.shutdown_signal()
+        return asyncio.ensure_future(asyncio.wait({lost, shutdown}, return_when="FIRST_COMPLETED"))
+
+    async def __aenter__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None, "c.alive() must be used inside a task"
+        self._task = task
+        if self._ctx.closing:
+            self._cancelled_by_us = True
+            task.cancel()
+            return
+        self._watch = self._ending()
+        self._watch.add_done_callback(self._fire)
+
+    def _fire(self, _: asyncio.Future[Any]) -> None:
+        if self._task is not None and not self._task.done():
+            self._cancelled_by_us = True
+            self._task.cancel()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        watch = self._watch
+        if watch is not None:
+            watch.remove_done_callback(self._fire)
+            watch.cancel()
+        task = self._task
+        if self._cancelled_by_us and task is not None and task.uncancel() == 0:
+            # Our own cancellation: swallow it so code after the block runs.
+            return exc_type is asyncio.CancelledError
+        return False
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[T]:
+        if self._source is None:
+            raise TypeError("c.alive() needs a source to iterate: c.alive(relay.subscribe(...))")
+        iterator = aiter(self._source)
+        ending = self._ending()
+        try:
+            while not self._ctx.closing:
+                step = asyncio.ensure_future(anext(iterator))
+                await asyncio.wait({step, ending}, return_when="FIRST_COMPLETED")
+                if not step.done():
+                    step.cancel()
+                    await asyncio.gather(step, return_exceptions=True)
+                    return
+                try:
+                    item = step.result()
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            ending.cancel()
+            closer = getattr(iterator, "aclose", None)
+            if closer is not None:
+                await closer()

@@ -1,0 +1,401 @@
+"""``Connection``: the asyncio protocol that moves bytes for one client.
+
+It feeds the parser, queues exchanges so responses leave in request order, runs
+one handler at a time, applies the timeouts and pauses reading when the client
+sends faster than the app answers or stops reading its responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Final, cast
+
+from stario.config import ServerConfig
+from stario.errors import ClientDisconnected, HttpException
+from stario.http.body import RequestBody
+from stario.http.exchange import Exchange
+from stario.http.parser import END, Reject, RequestHead, RequestParser
+from stario.http.wire import reason_phrase
+from stario.request import Request
+from stario.telemetry import Span, Tracer
+from stario.writer import Writer
+
+__all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
+
+Dispatch = Callable[[Request, Writer, Span], Awaitable[None]]
+
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Unread body bytes buffered per request before reading pauses.
+_BODY_HIGH_WATER: Final = 256 * 1024
+# How long a closing connection keeps discarding input so the peer reads our answer.
+_LINGER: Final = 2.0
+
+
+class ConnectionRegistry:
+    """The live connections of a server and its shutting-down flag."""
+
+    __slots__ = ("connections", "idle_waiter", "shutting_down")
+
+    def __init__(self) -> None:
+        self.connections: set[Connection] = set()
+        self.shutting_down = False
+        self.idle_waiter: asyncio.Future[None] | None = None
+
+    def discard(self, conn: Connection) -> None:
+        """Forget a closed connection; wake a drain waiting for the last one."""
+        self.connections.discard(conn)
+        waiter = self.idle_waiter
+        if not self.connections and waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Connection(asyncio.Protocol):
+    """One HTTP/1.1 client connection (TCP or Unix socket)."""
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        config: ServerConfig,
+        tracer: Tracer,
+        registry: ConnectionRegistry | None = None,
+    ) -> None:
+        self._dispatch = dispatch
+        self._config = config
+        self._tracer = tracer
+        self._registry = registry or ConnectionRegistry()
+        self._parser = RequestParser(config.max_request_header_bytes, config.max_request_body_bytes)
+        self._queue: deque[Exchange] = deque()
+        self._receiving: Exchange | None = None
+        self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_event_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._head_deadline = False
+        self._stall: asyncio.TimerHandle | None = None
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._read_paused = False
+        self._closing = False
+        self._lost = False
+        self.lost: asyncio.Future[None] = self._loop.create_future()
+        self.client = ""
+        self.client_port: int | None = None
+
+    # --- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport; they implement it.
+        self._transport = transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.client, self.client_port = str(peer[0]), int(peer[1])
+        elif isinstance(peer, str):
+            self.client = peer or transport.get_extra_info("sockname") or "unix"
+        self._registry.connections.add(self)
+        if self._registry.shutting_down:
+            self.close()
+            return
+        self._arm(self._config.keep_alive_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return  # lingering close: discard what the peer still sends
+        parser = self._parser
+        for event in parser.feed(data):
+            if type(event) is bytes:
+                self._receiving.body.push(event)  # type: ignore[union-attr]
+            elif event is END:
+                self._body_complete()
+            elif isinstance(event, RequestHead):
+                self._head_received(event)
+            elif isinstance(event, Reject):
+                self._rejected(event)
+        if not self._queue:
+            if parser.head_pending:
+                # SECURITY: slowloris; the deadline runs from the first byte of the head.
+                if not self._head_deadline:
+                    self._arm(self._config.header_timeout, head=True)
+            elif not parser.dead:
+                self._arm(self._config.keep_alive_timeout)
+        self._update_reading()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake_drain()
+        self._update_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = self._closing = True
+        self._cancel_timers()
+        if not self.lost.done():
+            self.lost.set_result(None)
+        for ex in self._queue:
+            ex.body.fail(ClientDisconnected("the client closed the connection"))
+        self._wake_drain()
+        self._registry.discard(self)
+
+    # --- events from the parser -------------------------------------------------------
+
+    def _head_received(self, head: RequestHead) -> None:
+        self._cancel_timer()
+        span = self._tracer.start(head.method)
+        ex = Exchange(self, head, span)
+        if span.recording:
+            req = ex.request
+            assert req is not None
+            span.attrs(
+                {
+                    "request.method": head.method,
+                    "request.path": req.path,
+                    "http.version": head.version,
+                    "client.address": self.client,
+                }
+            )
+        self._receiving = ex if head.has_body else None
+        self._enqueue(ex)
+
+    def _body_complete(self) -> None:
+        ex = self._receiving
+        self._receiving = None
+        if ex is not None:
+            ex.body.finish()
+
+    def _rejected(self, reject: Reject) -> None:
+        self._cancel_timer()
+        ex = self._receiving
+        if ex is not None:  # the body broke after its handler may have started
+            ex.close_after = True
+            ex.body.fail(HttpException(reject.status, reason_phrase(reject.status)))
+            self._receiving = None
+            return
+        span = self._tracer.start("http.reject")
+        span.attrs({"response.status_code": reject.status, "http.reject": reject.reason})
+        self._enqueue(Exchange(self, None, span, reject))
+
+    def _enqueue(self, ex: Exchange) -> None:
+        self._queue.append(ex)
+        if len(self._queue) == 1:
+            self._start(ex)
+
+    # --- running handlers ------------------------------------------------------------
+
+    def _start(self, ex: Exchange) -> None:
+        if ex.reject is not None:
+            status = ex.reject.status
+            ex.writer.respond(reason_phrase(status), "text/plain; charset=utf-8", status)
+            ex.span.end()
+            return
+        ex.task = self._loop.create_task(self._run(ex))
+
+    async def _run(self, ex: Exchange) -> None:
+        writer = ex.writer
+        try:
+            assert ex.request is not None
+            await self._dispatch(ex.request, writer, ex.span)
+            if not writer.started:
+                writer.respond(b"", "text/plain", 204)
+            elif not writer.completed:
+                writer.end()
+        except asyncio.CancelledError:
+            if not writer.completed:
+                writer.abort()
+            raise
+        except Exception as exc:  # the app already maps errors; this is the last guard
+            ex.span.exception(exc)
+            ex.span.fail(f"{type(exc).__name__}: {exc}")
+            if writer.started:
+                if not writer.completed:
+                    writer.abort()
+            else:
+                writer.respond(b"Internal Server Error", "text/plain; charset=utf-8", 500)
+        finally:
+            if ex.span.recording:
+                ex.span.attr("response.status_code", writer.status_code)
+            ex.span.end()
+
+    def exchange_finished(self, ex: Exchange) -> None:
+        """The response of ``ex`` is complete: serve the next request or close."""
+        if ex.finished:
+            return
+        ex.finished = True
+        if self._queue and self._queue[0] is ex:
+            self._queue.popleft()
+        if ex.close_after or self._lost:
+            self._close_after_response(ex)
+            return
+        if self._queue:
+            self._start(self._queue[0])
+        elif self._registry.shutting_down:
+            self.close()
+        else:
+            self._arm_idle()
+            self._update_reading()
+
+    # --- body flow control (BodyOwner) -------------------------------------------------
+
+    def body_wanted(self, body: RequestBody) -> None:
+        ex = self._queue[0] if self._queue else None
+        if ex is not None and ex.body is body:
+            head = ex.head
+            if head is not None and head.expect_continue and not ex.continue_sent:
+                ex.continue_sent = True
+                if not ex.writer.started:  # RFC 9110 §10.1.1: only before the final answer
+                    self.write(_CONTINUE)
+        if self._stall is None:
+            self._stall = self._loop.call_later(
+                self._config.body_read_timeout, self._body_stalled, body
+            )
+        self._update_reading()
+
+    def body_settled(self, body: RequestBody) -> None:
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def body_consumed(self, body: RequestBody) -> None:
+        if self._read_paused:
+            self._update_reading()
+
+    def _body_stalled(self, body: RequestBody) -> None:
+        self._stall = None
+        for ex in self._queue:
+            if ex.body is body:
+                ex.close_after = True
+        self._parser.dead = True  # the body framing is now unknown
+        body.fail(HttpException(408, "timed out reading the request body"))
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None or self._lost:
+            return
+        receiving = self._receiving
+        pause = (
+            self._write_paused
+            or len(self._queue) > self._config.pipeline_backlog
+            or (
+                receiving is not None
+                and receiving.body.buffered > _BODY_HIGH_WATER
+                and not receiving.body.waiting
+            )
+        )
+        if pause != self._read_paused:
+            self._read_paused = pause
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+
+    # --- writing and closing ------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """Whether another request may follow on this connection."""
+        return not (self._closing or self._registry.shutting_down)
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the peer (dropped once the connection is gone)."""
+        if not self._lost and self._transport is not None:
+            self._transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the peer reads; raise ClientDisconnected if it went away."""
+        if self._lost:
+            raise ClientDisconnected("the client closed the connection")
+        if self._write_paused:
+            waiter = self._drain_waiter
+            if waiter is None:
+                waiter = self._drain_waiter = self._loop.create_future()
+            await asyncio.shield(waiter)
+            if self._lost:
+                raise ClientDisconnected("the client closed the connection")
+
+    def _wake_drain(self) -> None:
+        waiter = self._drain_waiter
+        self._drain_waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def shutdown(self) -> None:
+        """Server shutdown: close now if idle, else after the requests already read."""
+        if not self._queue:
+            self.close()
+        else:
+            self._parser.dead = True
+
+    def close(self) -> None:
+        """Close after flushing what was written."""
+        self._closing = True
+        self._cancel_timers()
+        if self._transport is not None and not self._lost:
+            self._transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping unsent data; cancel the running handler."""
+        self._closing = True
+        self._cancel_timers()
+        if self._transport is not None and not self._lost:
+            self._transport.abort()
+
+    def cancel_handlers(self) -> None:
+        """Cancel running handler tasks (forced shutdown)."""
+        for ex in self._queue:
+            if ex.task is not None and not ex.task.done():
+                ex.task.cancel()
+
+    def _close_after_response(self, ex: Exchange) -> None:
+        transport = self._transport
+        if transport is None or self._lost:
+            return
+        if self._parser.dead or not ex.body.received:
+            # Unread input may follow. Half-close and keep discarding it for a moment
+            # so the peer reads our answer instead of a reset.
+            self._closing = True
+            if transport.can_write_eof():
+                transport.write_eof()
+            self._cancel_timers()
+            self._timer = self._loop.call_later(_LINGER, self.close)
+            self._update_reading()
+            if self._read_paused:
+                transport.resume_reading()
+        else:
+            self.close()
+
+    # --- timers ---------------------------------------------------------------------
+
+    def _arm(self, delay: float, *, head: bool = False) -> None:
+        self._cancel_timer()
+        self._head_deadline = head
+        self._timer = self._loop.call_later(delay, self._timed_out)
+
+    def _arm_idle(self) -> None:
+        if self._parser.head_pending:
+            self._arm(self._config.header_timeout, head=True)
+        else:
+            self._arm(self._config.keep_alive_timeout)
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if not self._queue:
+            self.close()
+
+    def _cancel_timer(self) -> None:
+        self._head_deadline = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _cancel_timers(self) -> None:
+        self._cancel_timer()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    @property
+    def idle(self) -> bool:
+        """No request is being handled or waiting."""
+        return not self._queue

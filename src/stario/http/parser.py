@@ -1,0 +1,293 @@
+"""Request parsing: bytes in, events out. The only module that imports httptools.
+
+``RequestParser`` is sans-IO: ``feed(data)`` returns the events that the bytes
+completed, in order. It enforces the head cap (431), the body cap (413) and the
+framing rules of RFC 9112 that llhttp leaves to the server (Host, Transfer-Encoding,
+HTTP version, upgrades). After a ``Reject`` the parser is dead: the connection
+answers the rejection once earlier requests are answered, then closes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import httptools
+
+__all__ = ["END", "EndOfMessage", "Event", "Reject", "RequestHead", "RequestParser"]
+
+
+class RequestHead:
+    """A parsed request line and header block."""
+
+    __slots__ = (
+        "chunked",
+        "content_length",
+        "expect_continue",
+        "headers",
+        "keep_alive",
+        "method",
+        "target",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: bytes,
+        version: str,
+        headers: list[tuple[bytes, bytes]],
+        keep_alive: bool,
+        content_length: int | None,
+        chunked: bool,
+        expect_continue: bool,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.content_length = content_length
+        self.chunked = chunked
+        self.expect_continue = expect_continue
+
+    @property
+    def has_body(self) -> bool:
+        """Whether body bytes follow this head."""
+        return self.chunked or bool(self.content_length)
+
+
+class EndOfMessage:
+    """The body of the current request is complete."""
+
+    __slots__ = ()
+
+
+END: Final = EndOfMessage()
+
+
+class Reject:
+    """The request stream is broken: answer ``status`` and close the connection."""
+
+    __slots__ = ("reason", "status")
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Reject({self.status}, {self.reason!r})"
+
+
+Event = RequestHead | bytes | EndOfMessage | Reject
+
+
+class _Stop(Exception):
+    """Raised inside a parser callback to stop llhttp at once."""
+
+
+# RFC 9112 §3.2 / RFC 3986 §3.2.2: uri-host [ ":" port ]; reg-name, IPv4 or IP-literal.
+_HOST_RE: Final = re.compile(
+    rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?"
+)
+# The head on the wire is "METHOD SP target SP HTTP/1.1 CRLF", the header lines and a
+# final CRLF; the method and target are counted separately.
+_HEAD_OVERHEAD: Final = len(" ") * 2 + len("HTTP/1.1\r\n") + len("\r\n")
+
+
+class RequestParser:
+    """Feeds bytes to llhttp and turns its callbacks into a list of events."""
+
+    __slots__ = (
+        "_body_seen",
+        "_events",
+        "_in_trailers",
+        "_head",
+        "_head_bytes",
+        "_head_raw",
+        "_headers",
+        "_in_head",
+        "_max_body",
+        "_max_head",
+        "_parser",
+        "_reject",
+        "_trailer_bytes",
+        "_url",
+        "dead",
+    )
+
+    def __init__(self, max_head: int, max_body: int) -> None:
+        self._max_head = max_head
+        self._max_body = max_body
+        self._parser = httptools.HttpRequestParser(self)
+        self._events: list[Event] = []
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._url = b""
+        self._head: RequestHead | None = None
+        # Exact count from complete head lines, and a lower bound from raw bytes that
+        # also covers a single endless line llhttp is still buffering (head or trailers).
+        self._head_bytes = 0
+        self._head_raw = 0
+        self._in_head = True
+        self._body_seen = 0
+        # SECURITY: trailer fields are discarded but still bounded by the head cap, or a
+        # peer could stream one endless trailer line into httptools' buffer.
+        self._in_trailers = False
+        self._trailer_bytes = 0
+        self._reject: Reject | None = None
+        self.dead = False
+
+    @property
+    def head_pending(self) -> bool:
+        """Bytes of an unfinished request head have arrived (the header timer runs)."""
+        return self._in_head and (self._head_raw > 0 or bool(self._url))
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Parse ``data`` and return the events it completed."""
+        if self.dead:
+            return []
+        if self._in_head or self._in_trailers:
+            self._head_raw += len(data)
+        try:
+            self._parser.feed_data(data)
+        except _Stop:
+            pass
+        except httptools.HttpParserCallbackError:
+            if self._reject is None:  # pragma: no cover - our callbacks only raise _Stop
+                self._fail(400, "invalid request")
+        except httptools.HttpParserUpgrade:
+            self._fail(400, "protocol upgrades are not supported")
+        except httptools.HttpParserInvalidMethodError:
+            self._fail(400, "invalid request method")
+        except httptools.HttpParserError as exc:
+            self._parse_error(str(exc))
+        if (self._in_head or self._in_trailers) and self._head_raw > self._max_head:
+            self._fail(431, "request header fields too large")
+        return self._take()
+
+    def _take(self) -> list[Event]:
+        events = self._events
+        if self._reject is not None and not self.dead:
+            events.append(self._reject)
+            self.dead = True
+        self._events = []
+        return events
+
+    def _parse_error(self, message: str) -> None:
+        if "HTTP version" in message:
+            self._fail(505, "HTTP version not supported")
+        elif "Content-Length overflow" in message:
+            self._fail(413, "content too large")
+        else:
+            self._fail(400, message)
+
+    def _fail(self, status: int, reason: str) -> None:
+        if self._reject is None:
+            self._reject = Reject(status, reason)
+
+    def _stop(self, status: int, reason: str) -> None:
+        self._fail(status, reason)
+        raise _Stop
+
+    # --- llhttp callbacks -------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_bytes = 0
+        self._url = b""
+        self._headers = []
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self._max_head:
+            self._stop(431, "request header fields too large")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._in_head:
+            # RFC 9112 §7.1.2: trailer fields are not merged into the head.
+            self._trailer_bytes += len(name) + len(value) + len(": \r\n")
+            if self._trailer_bytes > self._max_head:
+                self._stop(431, "request header fields too large")
+            return
+        self._head_bytes += len(name) + len(value) + len(": \r\n")
+        self._check_head_size()
+        self._headers.append((name, value))
+
+    def _check_head_size(self) -> None:
+        # Exact for canonical formatting ("Name: value"), so a head of exactly the cap passes.
+        size = len(self._parser.get_method()) + len(self._url) + _HEAD_OVERHEAD + self._head_bytes
+        if size > self._max_head:
+            self._stop(431, "request header fields too large")
+
+    def on_headers_complete(self) -> None:
+        self._check_head_size()  # a head with no header lines is only measured here
+        parser = self._parser
+        version = parser.get_http_version()
+        method = parser.get_method().decode("ascii")
+        if version not in ("1.1", "1.0"):
+            if version == "0.9":
+                self._stop(400, "HTTP/0.9 is not supported")
+            self._stop(505, "HTTP version not supported")
+        if parser.should_upgrade() or method == "CONNECT":
+            self._stop(400, "protocol upgrades are not supported")
+        head = self._build_head(method, version, parser.should_keep_alive())
+        self._in_head = False
+        self._head_raw = 0
+        self._body_seen = 0
+        if head.content_length is not None and head.content_length > self._max_body:
+            self._stop(413, "content too large")
+        self._head = head
+        self._events.append(head)
+
+    def _build_head(self, method: str, version: str, keep_alive: bool) -> RequestHead:
+        hosts = 0
+        content_length: int | None = None
+        chunked = False
+        expect = False
+        for name, value in self._headers:
+            lname = name.lower()
+            if lname == b"host":
+                hosts += 1
+                if _HOST_RE.fullmatch(value.strip()) is None:
+                    self._stop(400, "invalid Host header")
+            elif lname == b"content-length":
+                content_length = int(value)  # llhttp already rejected non-digits.
+            elif lname == b"transfer-encoding":
+                # SECURITY: only plain "chunked" frames a request body we can trust.
+                if value.strip().lower() != b"chunked":
+                    self._stop(400, "unsupported Transfer-Encoding")
+                chunked = True
+            elif lname == b"expect":
+                if value.strip().lower() != b"100-continue":
+                    self._stop(417, "unsupported expectation")
+                # RFC 9110 §10.1.1: a 100-continue from an HTTP/1.0 client is ignored.
+                expect = version == "1.1"
+        if hosts > 1 or (hosts == 0 and version == "1.1"):
+            self._stop(400, "an HTTP/1.1 request needs exactly one Host header")
+        if chunked and version == "1.0":
+            keep_alive = False  # RFC 9112 §6.1: close after a 1.0 request with chunking.
+        return RequestHead(
+            method, self._url, version, self._headers, keep_alive, content_length, chunked, expect
+        )
+
+    def on_chunk_header(self) -> None:
+        # Until data arrives this may be the last chunk, whose trailer section follows.
+        self._in_trailers = True
+        self._trailer_bytes = 0
+        self._head_raw = 0
+
+    def on_chunk_complete(self) -> None:
+        self._in_trailers = False
+
+    def on_body(self, body: bytes) -> None:
+        self._in_trailers = False
+        self._body_seen += len(body)
+        if self._body_seen > self._max_body:
+            self._stop(413, "content too large")
+        self._events.append(body)
+
+    def on_message_complete(self) -> None:
+        self._events.append(END)
+        self._in_head = True
+        self._head_raw = 0
+        self._url = b""

@@ -1,0 +1,489 @@
+"""Explicit routing: register routes on a Router, compile them into a RouteTable.
+
+Registration validates eagerly (duplicate routes and names, param clashes, bad
+patterns) so mistakes surface at startup. ``Router.compile()`` freezes the routes
+into a segment trie and composes middleware once; matching a request then costs a
+dict lookup per path segment, or a single dict lookup for literal-only paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+from urllib.parse import quote, urlencode
+
+from stario.errors import StarioError
+from stario.patterns import (
+    CATCHALL,
+    LITERAL,
+    Leaf,
+    PathTrie,
+    Pattern,
+    Registry,
+    Segment,
+    check_prefix,
+    host_values,
+    join,
+    parse_pattern,
+    redirect_location,
+)
+from stario.types import Handler, Middleware
+
+__all__ = [
+    "Match",
+    "MatchResult",
+    "MethodNotAllowed",
+    "NotFound",
+    "Query",
+    "Redirect",
+    "RouteTable",
+    "Router",
+]
+
+# RFC 9110 §9.1 / §5.6.2: a method is a token.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 3986 §3.3: sub-delims, ":" and "@" may appear unescaped in a path segment.
+_PCHAR_SAFE = "!$&'()*+,;=:@~"
+
+Query: TypeAlias = "Mapping[str, object] | Sequence[tuple[str, object]]"
+
+
+@dataclass(slots=True)
+class Match:
+    """A route matched. ``handler`` has its middleware applied; ``params`` are decoded.
+
+    ``pattern`` is the full pattern as registered (mount prefix included);
+    ``head_fallback`` is True when a HEAD request is served by the GET route.
+    """
+
+    handler: Handler
+    pattern: str
+    params: dict[str, str]
+    name: str | None
+    head_fallback: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """No route matches the path: answer 404."""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodNotAllowed:
+    """Path matches, method does not: 405 (204 to OPTIONS) with sorted ``allow``.
+
+    ``allow`` always contains OPTIONS, and HEAD wherever GET is allowed.
+    """
+
+    allow: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """Nothing matches a path with a trailing slash: answer 308 to ``location``.
+
+    ``location`` has no trailing slashes, one leading slash and no query string.
+    """
+
+    location: str
+
+
+MatchResult: TypeAlias = "Match | NotFound | MethodNotAllowed | Redirect"
+_NOT_FOUND = NotFound()
+
+
+class UrlTemplate:
+    """Builds the path of one named route from keyword params (host params excluded)."""
+
+    __slots__ = ("_names", "_parts", "_source")
+
+    def __init__(self, pattern: Pattern) -> None:
+        self._source = pattern.source
+        self._parts = tuple(
+            (seg.kind, quote(seg.text, safe=_PCHAR_SAFE) if seg.kind == LITERAL else seg.text)
+            for seg in pattern.path
+        )
+        self._names = frozenset(text for kind, text in self._parts if kind != LITERAL)
+
+    def build(self, name: str, params: Mapping[str, object]) -> str:
+        """Fill and percent-quote the params; raise StarioError on missing or extra ones."""
+        if params.keys() != self._names:
+            raise self._mismatch(name, params)
+        out: list[str] = []
+        for kind, text in self._parts:
+            if kind == LITERAL:
+                out.append(text)
+                continue
+            value = _param_text(name, text, params[text])
+            # A catch-all spans segments, so its slashes stay; a {param} is one segment.
+            out.append(quote(value, safe="/" if kind == CATCHALL else ""))
+        return "/" + "/".join(out)
+
+    def _mismatch(self, name: str, params: Mapping[str, object]) -> StarioError:
+        missing = ", ".join(sorted(self._names - params.keys())) or "none"
+        extra = ", ".join(sorted(params.keys() - self._names)) or "none"
+        args = "".join(f", {n}=..." for n in sorted(self._names))
+        return StarioError(
+            f"url_for({name!r}) for {self._source!r}: missing {missing}; unexpected {extra}",
+            help="pass exactly the path params (host params are not part of the path)",
+            example=f"url_for({name!r}{args})",
+        )
+
+
+def _param_text(route: str, param: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise StarioError(
+            f"url_for({route!r}): param {param!r} must be str or int, got {type(value).__name__}",
+            example=f"url_for({route!r}, {param}=str(value))",
+        )
+    text = str(value)
+    if not text:
+        raise StarioError(
+            f"url_for({route!r}): param {param!r} is empty",
+            help="params match one or more characters, so an empty value builds a URL "
+            "that no route matches",
+        )
+    return text
+
+
+_Candidates: TypeAlias = "Sequence[tuple[PathTrie, tuple[str, ...]]]"
+
+
+class RouteTable:
+    """The frozen routes of a Router; build it with ``Router.compile()``.
+
+    ``match()`` resolves a request, ``url_for()`` builds paths of named routes.
+    """
+
+    __slots__ = ("_any", "_any_only", "_hosts", "_urls")
+
+    _any: PathTrie
+    _any_only: _Candidates
+    _hosts: tuple[tuple[tuple[Segment, ...], PathTrie], ...]
+    _urls: dict[str, UrlTemplate]
+
+    def __init__(self, routes: Iterable[tuple[str, Pattern, Handler, str | None]]) -> None:
+        any_host = PathTrie()
+        hosts: dict[str, tuple[tuple[Segment, ...], PathTrie]] = {}
+        urls: dict[str, UrlTemplate] = {}
+        for method, pattern, handler, name in routes:
+            trie = any_host
+            if pattern.host:
+                trie = hosts.setdefault(pattern.host_shape, (pattern.host, PathTrie()))[1]
+            trie.add(method, Leaf(handler, pattern, name, False))
+            if name is not None:
+                urls[name] = UrlTemplate(pattern)
+        for trie in (any_host, *(t for _, t in hosts.values())):
+            trie.add_head_fallbacks()
+        # Per label, left to right: a literal label beats a {param} label.
+        ordered = sorted(hosts.values(), key=lambda h: tuple(seg.kind for seg in h[0]))
+        object.__setattr__(self, "_any", any_host)
+        object.__setattr__(self, "_any_only", ((any_host, ()),))
+        object.__setattr__(self, "_hosts", tuple(ordered))
+        object.__setattr__(self, "_urls", urls)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("RouteTable is immutable; register routes and compile() again")
+
+    def match(self, method: str, host: str, raw_path: str) -> MatchResult:
+        """Resolve a request; ``host`` is lower-cased without port, ``raw_path`` undecoded.
+
+        Routes of matching host patterns are tried before host-less routes.
+        ``method`` is compared as given (HTTP methods are case-sensitive).
+        """
+        if not raw_path.startswith("/"):
+            return _NOT_FOUND
+        candidates = self._candidates(host) if self._hosts and host else self._any_only
+        for trie, host_params in candidates:
+            values = list(host_params)
+            leaf = trie.find(method, raw_path, values)
+            if leaf is not None:
+                # PERF: zip is costly next to the rest; most routes have no params.
+                params = dict(zip(leaf.names, values, strict=True)) if values else {}
+                return Match(leaf.handler, leaf.source, params, leaf.name, leaf.head_fallback)
+        return self._miss(raw_path, candidates)
+
+    def _candidates(self, host: str) -> _Candidates:
+        labels = host.rstrip(".").split(".")
+        out: list[tuple[PathTrie, tuple[str, ...]]] = []
+        for pattern, trie in self._hosts:
+            values = host_values(pattern, labels)
+            if values is not None:
+                out.append((trie, values))
+        out.append((self._any, ()))
+        return out
+
+    def _miss(self, raw_path: str, candidates: _Candidates) -> MatchResult:
+        allow: set[str] = set()
+        for trie, _ in candidates:
+            trie.allowed(raw_path, allow)
+        if allow:
+            allow.add("OPTIONS")
+            return MethodNotAllowed(tuple(sorted(allow)))
+        if len(raw_path) > 1 and raw_path.endswith("/"):
+            return Redirect(redirect_location(raw_path))
+        return _NOT_FOUND
+
+    def url_for(self, name: str, /, *, query: Query | None = None, **params: str | int) -> str:
+        """The path of route ``name`` with ``params`` percent-quoted, plus ``?query``.
+
+        A {param} is quoted whole (``/`` becomes ``%2F``); a catch-all keeps its slashes.
+        ``query`` is a mapping or pairs; list values repeat the key. For host routes
+        only the path is returned.
+        """
+        template = self._urls.get(name)
+        if template is None:
+            known = ", ".join(sorted(self._urls)[:20]) or "none"
+            raise StarioError(
+                f"url_for: no route named {name!r} (known: {known})",
+                help="name routes when registering them",
+                example='app.get("/users/{id}", user, name="user")',
+            )
+        url = template.build(name, params)
+        if query:
+            encoded = urlencode(query, doseq=True)
+            if encoded:
+                url += "?" + encoded
+        return url
+
+
+# method, pattern relative to its router, handler, name, route middleware
+_RouteSpec: TypeAlias = "tuple[str, Pattern, Handler, str | None, tuple[Middleware, ...]]"
+# prefix, mounted router, mount middleware
+_MountSpec: TypeAlias = "tuple[str, Router, tuple[Middleware, ...]]"
+
+
+def _check_method(method: str) -> str:
+    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+        raise StarioError(
+            f"invalid HTTP method {method!r}",
+            help="a method is a token such as GET, POST or a custom one like PURGE",
+            example='app.handle("PURGE", "/cache", purge)',
+        )
+    return method.upper()
+
+
+def _check_middleware(middleware: Iterable[Middleware], where: str) -> tuple[Middleware, ...]:
+    example = "app.get('/admin', admin, middleware=[require_login])"
+    if isinstance(middleware, str | bytes) or not isinstance(middleware, Iterable):
+        raise StarioError(
+            f"{where}: middleware must be a list of callables, got {middleware!r}",
+            example=example,
+        )
+    items = tuple(middleware)
+    for mw in items:
+        if not callable(mw):
+            raise StarioError(
+                f"{where}: middleware {mw!r} is not callable",
+                help="middleware takes a handler and returns a handler",
+                example=example,
+            )
+    return items
+
+
+def _compose(handler: Handler, chain: Sequence[Middleware], pattern: str) -> Handler:
+    for mw in reversed(chain):  # chain[0] ends up outermost
+        handler = mw(handler)
+        if not callable(handler):
+            raise StarioError(
+                f"middleware {mw!r} returned {handler!r} for route {pattern!r}",
+                help="middleware must return the wrapped handler",
+                example="def mw(h):\n    async def wrapped(c, w):\n        await h(c, w)\n"
+                "    return wrapped",
+            )
+    return handler
+
+
+class Router:
+    """A set of routes, mounts and middleware; ``compile()`` turns it into a RouteTable.
+
+    Patterns: ``/users/{id}`` (one segment), ``/files/{path...}`` (rest of the path,
+    last only), ``api.example.com/users`` and ``{tenant}.example.com/`` (host-aware).
+    Mistakes raise StarioError here, at registration.
+    """
+
+    def __init__(self, *, middleware: Sequence[Middleware] = ()) -> None:
+        self._middleware: list[Middleware] = list(_check_middleware(middleware, "Router"))
+        self._routes: list[_RouteSpec] = []
+        self._mounts: list[_MountSpec] = []
+        self._parent: Router | None = None
+        self._prefix = ""
+        # Conflict checks for the whole tree live in the root router's registry.
+        self._registry = Registry()
+
+    @property
+    def middleware(self) -> tuple[Middleware, ...]:
+        """Router-wide middleware (constructor, then ``use()``), outermost first."""
+        return tuple(self._middleware)
+
+    def get(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route GET (and, unless a HEAD route exists, HEAD) requests to ``handler``."""
+        self.handle("GET", pattern, handler, name=name, middleware=middleware)
+
+    def post(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route POST requests for ``pattern`` to ``handler``."""
+        self.handle("POST", pattern, handler, name=name, middleware=middleware)
+
+    def put(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route PUT requests for ``pattern`` to ``handler``."""
+        self.handle("PUT", pattern, handler, name=name, middleware=middleware)
+
+    def patch(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route PATCH requests for ``pattern`` to ``handler``."""
+        self.handle("PATCH", pattern, handler, name=name, middleware=middleware)
+
+    def delete(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route DELETE requests for ``pattern`` to ``handler``."""
+        self.handle("DELETE", pattern, handler, name=name, middleware=middleware)
+
+    def head(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route HEAD requests for ``pattern`` to ``handler`` instead of the GET route."""
+        self.handle("HEAD", pattern, handler, name=name, middleware=middleware)
+
+    def options(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route OPTIONS requests for ``pattern`` to ``handler``."""
+        self.handle("OPTIONS", pattern, handler, name=name, middleware=middleware)
+
+    def handle(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        """Route ``method`` (upper-cased) requests for ``pattern`` to ``handler``."""
+        method = _check_method(method)
+        parsed = parse_pattern(pattern)
+        if not callable(handler):
+            raise StarioError(
+                f"handler for {method} {pattern!r} is not callable: {handler!r}",
+                help="pass the async function itself, without calling it",
+                example=f'app.handle("{method}", "{pattern}", handler)',
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise StarioError(
+                f"route name must be a non-empty string, got {name!r}",
+                example='app.get("/users/{id}", user, name="user")',
+            )
+        chain = _check_middleware(middleware, f"{method} {pattern!r}")
+        root, prefix = self._root()
+        root._registry.add(method, parse_pattern(join(prefix, pattern)), name)
+        self._routes.append((method, parsed, handler, name, chain))
+
+    def mount(self, prefix: str, router: Router, *, middleware: Sequence[Middleware] = ()) -> None:
+        """Serve ``router``'s routes under ``prefix`` (``"/api"``; may contain params).
+
+        Route names are kept as they are. Routes added to ``router`` later are included.
+        A router can be mounted once, and never into itself or its own mounts.
+        """
+        if not isinstance(router, Router):
+            raise StarioError(
+                f"mount() needs a Router, got {router!r}", example='app.mount("/api", api)'
+            )
+        prefix = check_prefix(prefix)
+        node: Router | None = self
+        while node is not None and node is not router:
+            node = node._parent
+        if router._parent is not None or node is router:
+            raise StarioError(
+                f"cannot mount {router!r} at {prefix!r}: it is already mounted, or it "
+                "contains this router",
+                help="a router belongs to one place; create one router per mount point",
+                example='app.mount("/v1", make_api())\napp.mount("/v2", make_api())',
+            )
+        chain = _check_middleware(middleware, f"mount({prefix!r})")
+        root, outer = self._root()
+        root._registry = root._registry.merged(router._registry, outer + prefix)
+        router._parent = self
+        router._prefix = prefix
+        self._mounts.append((prefix, router, chain))
+
+    def use(self, *middleware: Middleware) -> None:
+        """Add router-wide middleware, outside mount and route middleware."""
+        self._middleware.extend(_check_middleware(middleware, "use()"))
+
+    def compile(self) -> RouteTable:
+        """Freeze routes, mounts and middleware into a RouteTable.
+
+        Middleware composes once, here, outermost first: this router's, then each
+        mount's (outer first, each followed by the mounted router's own), then the
+        route's. Later registrations need another compile().
+        """
+        routes: list[tuple[str, Pattern, Handler, str | None]] = []
+        self._flatten("", (), routes)
+        return RouteTable(routes)
+
+    def _flatten(
+        self,
+        prefix: str,
+        outer: tuple[Middleware, ...],
+        out: list[tuple[str, Pattern, Handler, str | None]],
+    ) -> None:
+        chain = (*outer, *self._middleware)
+        for method, relative, handler, name, route_mw in self._routes:
+            pattern = parse_pattern(join(prefix, relative.source)) if prefix else relative
+            composed = _compose(handler, (*chain, *route_mw), pattern.source)
+            out.append((method, pattern, composed, name))
+        for mount_prefix, router, mount_mw in self._mounts:
+            router._flatten(prefix + mount_prefix, (*chain, *mount_mw), out)
+
+    def _root(self) -> tuple[Router, str]:
+        """The outermost router and the joined mount prefixes from it down to self."""
+        node, prefix = self, ""
+        while node._parent is not None:
+            prefix = node._prefix + prefix
+            node = node._parent
+        return node, prefix

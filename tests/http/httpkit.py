@@ -1,0 +1,203 @@
+"""Shared helpers for the HTTP tests: event normalisation and a small response reader."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from stario.errors import HttpException
+from stario.http.parser import END, Event, Reject, RequestHead
+from stario.request import Request
+from stario.telemetry import Span
+from stario.writer import Writer
+
+# One normalised parser event: ("head", ...), ("body", bytes), ("end",) or ("reject", status).
+Norm = tuple[object, ...]
+
+# The valid request appended to every parser script in "pipelined" mode.
+SECOND = b"GET /second HTTP/1.1\r\nHost: second.example\r\n\r\n"
+
+
+def head_norm(
+    method: str = "GET",
+    target: bytes = b"/",
+    version: str = "1.1",
+    *,
+    keep_alive: bool = True,
+    content_length: int | None = None,
+    chunked: bool = False,
+    expect: bool = False,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Norm:
+    """The normalised form of a ``RequestHead`` (headers compared only when given)."""
+    return ("head", method, target, version, keep_alive, content_length, chunked, expect, headers)
+
+
+SECOND_EVENTS: list[Norm] = [
+    head_norm(target=b"/second", headers=[(b"Host", b"second.example")]),
+    ("end",),
+]
+
+
+def normalise(events: list[Event], *, with_headers: bool) -> list[Norm]:
+    """Turn events into comparable tuples, merging adjacent body pieces."""
+    out: list[Norm] = []
+    for event in events:
+        if isinstance(event, RequestHead):
+            out.append(
+                (
+                    "head",
+                    event.method,
+                    event.target,
+                    event.version,
+                    event.keep_alive,
+                    event.content_length,
+                    event.chunked,
+                    event.expect_continue,
+                    list(event.headers) if with_headers else None,
+                )
+            )
+        elif isinstance(event, bytes):
+            if out and out[-1][0] == "body":
+                out[-1] = ("body", out[-1][1] + event)  # type: ignore[operator]
+            else:
+                out.append(("body", event))
+        elif event is END:
+            out.append(("end",))
+        else:
+            assert isinstance(event, Reject)
+            out.append(("reject", event.status))
+    return out
+
+
+# --- responses ------------------------------------------------------------------------
+
+
+@dataclass
+class Response:
+    """One parsed HTTP response."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    complete: bool = True
+    raw_head: bytes = b""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """The first value of ``name`` (case-insensitive), or None."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def header_names(self) -> set[str]:
+        """Lower-cased names of every header."""
+        return {key.lower() for key, _ in self.headers}
+
+
+def _parse_head(data: bytes, end: int) -> tuple[int, list[tuple[str, str]]]:
+    lines = data[:end].decode("latin-1").split("\r\n")
+    version, status, *_ = lines[0].split(" ", 2)
+    assert version == "HTTP/1.1", lines[0]
+    headers = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.append((name, value.strip()))
+    return int(status), headers
+
+
+def _parse_chunked(data: bytes, pos: int) -> tuple[bytes, int] | None:
+    body = b""
+    while True:
+        line_end = data.find(b"\r\n", pos)
+        if line_end < 0:
+            return None
+        size = int(data[pos:line_end].split(b";")[0], 16)
+        pos = line_end + 2
+        if size == 0:
+            if data[pos : pos + 2] != b"\r\n":
+                return None
+            return body, pos + 2
+        if len(data) < pos + size + 2:
+            return None
+        body += data[pos : pos + size]
+        pos += size + 2
+
+
+def parse_one(data: bytes, *, head_request: bool = False, eof: bool = False) -> tuple[Response, int] | None:
+    """Parse the first response in ``data``; None if it is not complete yet.
+
+    With ``eof`` a response that cannot complete is returned with ``complete=False``.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    status, headers = _parse_head(data, end)
+    resp = Response(status, headers, raw_head=data[: end + 4])
+    pos = end + 4
+    length = resp.header("content-length")
+    if head_request or status in (204, 304) or 100 <= status < 200:
+        return resp, pos
+    if (resp.header("transfer-encoding") or "").lower() == "chunked":
+        parsed = _parse_chunked(data, pos)
+        if parsed is None:
+            if not eof:
+                return None
+            resp.body, resp.complete = data[pos:], False
+            return resp, len(data)
+        resp.body, pos = parsed
+        return resp, pos
+    if length is not None:
+        if len(data) < pos + int(length):
+            if not eof:
+                return None
+            resp.body, resp.complete = data[pos:], False
+            return resp, len(data)
+        resp.body = data[pos : pos + int(length)]
+        return resp, pos + int(length)
+    if not eof:
+        return None  # close-delimited
+    resp.body = data[pos:]
+    return resp, len(data)
+
+
+def parse_all(data: bytes, heads: tuple[bool, ...] = (), *, eof: bool = True) -> list[Response]:
+    """Every response in ``data``; ``heads[i]`` says response i answers a HEAD request."""
+    out: list[Response] = []
+    while data:
+        is_head = heads[len(out)] if len(out) < len(heads) else False
+        parsed = parse_one(data, head_request=is_head, eof=eof)
+        if parsed is None:
+            break
+        resp, used = parsed
+        out.append(resp)
+        data = data[used:]
+    return out
+
+
+# --- dispatch helpers -----------------------------------------------------------------
+
+Dispatch = Callable[[Request, Writer, Span], Awaitable[None]]
+
+
+def app_like(handler: Dispatch) -> Dispatch:
+    """Wrap a raw handler so ``HttpException`` becomes its response, as the App does."""
+
+    async def dispatch(req: Request, w: Writer, span: Span) -> None:
+        try:
+            await handler(req, w, span)
+        except HttpException as exc:
+            if w.started:
+                if not w.completed:
+                    w.abort()
+                return
+            w.respond(exc.detail, "text/plain; charset=utf-8", exc.status)
+
+    return dispatch
+
+
+async def wait_closed(fut: asyncio.Future[None], timeout: float = 5.0) -> None:
+    """Await a transport's ``closed`` future with a generous bound."""
+    await asyncio.wait_for(asyncio.shield(fut), timeout)
