@@ -199,5 +199,9 @@ async def _no_route(c: Context, w: Writer) -> None:
             w.respond(b"", _TEXT, 204)
         else:
             w.respond(b"Method Not Allowed", _TEXT, 405)
+    elif c.req.method == "OPTIONS" and c.req.raw_path == "*":
+        # RFC 9110 §9.3.7: "OPTIONS *" asks about the server, not a resource.
+        w.headers.set("allow", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT")
+        w.respond(b"", _TEXT, 204)
     else:
         w.respond(b"Not Found", _TEXT, 404)

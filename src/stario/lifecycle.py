@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from stario.errors import StarioError
 from stario.telemetry import Span
@@ -37,7 +37,7 @@ async def run_bootstrap(bootstrap: Bootstrap, app: App, span: Span) -> AsyncIter
         )
     result = bootstrap(app, span)
     if inspect.isasyncgen(result):
-        async with _one_yield(result, name):
+        async with _one_yield(cast("AsyncGenerator[Any, None]", result), name):
             yield
     elif isinstance(result, AbstractAsyncContextManager) or hasattr(result, "__aenter__"):
         async with result:

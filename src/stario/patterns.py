@@ -25,7 +25,6 @@ __all__ = [
     "Registry",
     "Segment",
     "check_prefix",
-    "host_values",
     "join",
     "parse_pattern",
     "redirect_location",
@@ -51,9 +50,7 @@ class Segment:
     @property
     def shape(self) -> str:
         """The segment with param names erased, for duplicate detection."""
-        if self.kind == LITERAL:
-            return self.text
-        return "{}" if self.kind == PARAM else "{...}"
+        return self.text if self.kind == LITERAL else ("{}" if self.kind == PARAM else "{...}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +115,13 @@ def _split_host(source: str) -> tuple[str, str]:
         return "", source
     cut = source.find("/")
     host = source if cut < 0 else source[:cut]
-    if "." not in host:
+    if "." not in host or cut < 0:
         raise _bad(
             source,
             "a path pattern must start with '/'",
-            "write the path from the root; a host pattern needs a dot, like 'api.example.com/'",
-            f'app.get("/{source}", handler)',
-        )
-    if cut < 0:
-        raise _bad(
-            source,
-            "a host pattern needs a path after it",
-            "add the path, at least '/'",
-            f'app.get("{source}/", handler)',
+            "write the path from the root; a host pattern is a dotted host followed by a "
+            "path, like 'api.example.com/'",
+            'app.get("/users", users)\napp.get("api.example.com/users", api_users)',
         )
     return host, source[cut:]
 
@@ -247,14 +238,10 @@ def check_prefix(prefix: str) -> str:
             example=example,
         )
     parsed = parse_pattern(prefix)
-    if parsed.host or not prefix.startswith("/"):
+    if parsed.host or any(seg.kind == CATCHALL for seg in parsed.path):
         raise StarioError(
-            f"mount prefix {prefix!r} must be a path", help="put hosts on routes", example=example
-        )
-    if any(seg.kind == CATCHALL for seg in parsed.path):
-        raise StarioError(
-            f"mount prefix {prefix!r} contains a catch-all",
-            help="a catch-all must be the last segment of a route; use {param} in prefixes",
+            f"mount prefix {prefix!r} must be a path without host or catch-all",
+            help="put hosts and catch-alls on routes; prefixes may use {param}",
             example='app.mount("/teams/{team}", team_router)',
         )
     return prefix
@@ -337,7 +324,7 @@ class Registry:
 class Leaf:
     """A compiled route at the end of a trie path: the handler and how to report it."""
 
-    __slots__ = ("handler", "head_fallback", "name", "names", "pattern", "source")
+    __slots__ = ("handler", "head_fallback", "name", "pattern", "source")
 
     def __init__(
         self, handler: Handler, pattern: Pattern, name: str | None, head_fallback: bool
@@ -345,7 +332,6 @@ class Leaf:
         self.handler = handler
         self.pattern = pattern
         self.source = pattern.source
-        self.names = pattern.names
         self.name = name
         self.head_fallback = head_fallback
 
@@ -353,26 +339,30 @@ class Leaf:
 class _Node:
     """A trie node: children by literal segment, one {param} child, one catch-all."""
 
-    __slots__ = ("catchall", "literals", "methods", "param")
+    __slots__ = ("catchall", "catchall_name", "literals", "methods", "param", "param_name")
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node] = {}
         self.param: _Node | None = None
+        # Registry allows one name per position, so the walk can fill params directly.
+        self.param_name = ""
         self.catchall: dict[str, Leaf] | None = None
+        self.catchall_name = ""
         self.methods: dict[str, Leaf] | None = None
 
 
 def _split(raw_path: str) -> list[str]:
+    """Segments from index 1 on (index 0 is the empty text before the leading slash)."""
     if raw_path == "/":
-        return []
-    segments = raw_path[1:].split("/")
+        return [""]
+    segments = raw_path.split("/")
     if "%" in raw_path:
         # Decode per segment so "%2F" stays inside its segment instead of splitting it.
         segments = [unquote(s, errors="replace") for s in segments]
     return segments
 
 
-def _walk(node: _Node, segs: list[str], i: int, method: str, values: list[str]) -> Leaf | None:
+def _walk(node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]) -> Leaf | None:
     """Depth-first, literal before {param} before catch-all, backtracking on failure.
 
     Each node is visited at most once per request, so the cost is bounded by the trie.
@@ -383,11 +373,11 @@ def _walk(node: _Node, segs: list[str], i: int, method: str, values: list[str]) 
         seg = segs[i]
         child = node.literals.get(seg)
         if node.catchall is not None or (child is not None and node.param is not None and seg):
-            return _fork(node, child, segs, i, method, values)
+            return _fork(node, child, segs, i, method, params)
         if child is not None:
             node = child
         elif node.param is not None and seg:
-            values.append(seg)
+            params[node.param_name] = seg
             node = node.param
         else:
             return None
@@ -396,75 +386,69 @@ def _walk(node: _Node, segs: list[str], i: int, method: str, values: list[str]) 
 
 
 def _fork(
-    node: _Node, child: _Node | None, segs: list[str], i: int, method: str, values: list[str]
+    node: _Node, child: _Node | None, segs: list[str], i: int, method: str, params: dict[str, str]
 ) -> Leaf | None:
-    """Try each way down from ``node`` in priority order, undoing params of dead ends."""
-    mark, seg = len(values), segs[i]
+    """Try each way down from ``node`` in priority order, dropping params of dead ends."""
+    mark, seg = len(params), segs[i]
     if child is not None:
-        leaf = _walk(child, segs, i + 1, method, values)
+        leaf = _walk(child, segs, i + 1, method, params)
         if leaf is not None:
             return leaf
-        del values[mark:]
+        _truncate(params, mark)
     if node.param is not None and seg:
-        values.append(seg)
-        leaf = _walk(node.param, segs, i + 1, method, values)
+        params[node.param_name] = seg
+        leaf = _walk(node.param, segs, i + 1, method, params)
         if leaf is not None:
             return leaf
-        del values[mark:]
+        _truncate(params, mark)
     # A catch-all takes one or more characters: "/files/" leaves it nothing.
     if node.catchall is not None and (seg or len(segs) - i > 1):
         leaf = node.catchall.get(method)
         if leaf is not None:
-            values.append("/".join(segs[i:]))
+            params[node.catchall_name] = "/".join(segs[i:])
             return leaf
     return None
 
 
-def _collect(node: _Node, segs: list[str], i: int, allow: set[str]) -> None:
-    """Add every method of every route whose path matches (the slow 405 path)."""
-    if i == len(segs):
-        allow.update(node.methods or ())
-        return
-    seg = segs[i]
-    child = node.literals.get(seg)
-    if child is not None:
-        _collect(child, segs, i + 1, allow)
-    if node.param is not None and seg:
-        _collect(node.param, segs, i + 1, allow)
-    if node.catchall is not None and (seg or len(segs) - i > 1):
-        allow.update(node.catchall)
+def _truncate(params: dict[str, str], size: int) -> None:
+    # Names along one trie path are distinct, so params only ever grew past ``size``.
+    for key in list(params)[size:]:
+        del params[key]
 
 
 class PathTrie:
     """The segment trie for one host pattern (or for any host)."""
 
-    __slots__ = ("_dicts", "_root", "_static")
+    __slots__ = ("_dicts", "_methods", "_root", "_static")
 
     def __init__(self) -> None:
         self._root = _Node()
         # PERF: literal-only paths map straight from the raw path to their methods.
         self._static: dict[str, dict[str, Leaf]] = {}
         self._dicts: list[dict[str, Leaf]] = []
+        self._methods: set[str] = set()
 
     def add(self, method: str, leaf: Leaf) -> None:
         """Insert ``leaf`` for ``method`` at its pattern's path."""
         node, path = self._root, leaf.pattern.path
-        catchall = bool(path) and path[-1].kind == CATCHALL
-        for seg in path[:-1] if catchall else path:
+        for seg in path:
             if seg.kind == LITERAL:
                 node = node.literals.setdefault(seg.text, _Node())
-            else:
-                node.param = node.param or _Node()
+            elif seg.kind == PARAM:
+                node.param, node.param_name = node.param or _Node(), seg.text
                 node = node.param
-        if catchall:
-            node.catchall = methods = node.catchall or self._new_dict()
+            else:
+                node.catchall, node.catchall_name = node.catchall or self._new_dict(), seg.text
+        if path and path[-1].kind == CATCHALL:
+            methods = node.catchall
         else:
             node.methods = methods = node.methods or self._new_dict()
             if all(seg.kind == LITERAL for seg in path):
                 self._static["/" + "/".join(seg.text for seg in path)] = methods
-        if method in methods:  # Registry rejects this earlier; kept as a guard.
-            raise StarioError(f"duplicate route {method} {leaf.pattern.source!r}")
+        assert methods is not None
+        assert method not in methods, "Registry rejects duplicates before compile()"
         methods[method] = leaf
+        self._methods.add(method)
 
     def _new_dict(self) -> dict[str, Leaf]:
         self._dicts.append({})
@@ -476,36 +460,22 @@ class PathTrie:
             get = methods.get("GET")
             if get is not None and "HEAD" not in methods:
                 methods["HEAD"] = Leaf(get.handler, get.pattern, get.name, True)
+                self._methods.add("HEAD")
 
-    def find(self, method: str, raw_path: str, values: list[str]) -> Leaf | None:
-        """The best leaf for the request; appends its param values to ``values``."""
+    def find(self, method: str, raw_path: str, params: dict[str, str]) -> Leaf | None:
+        """The best leaf for the request; adds its path params to ``params``."""
         if "%" not in raw_path:  # PERF: without escapes the raw path is the decoded path
             methods = self._static.get(raw_path)
             if methods is not None:
                 leaf = methods.get(method)
                 if leaf is not None:
                     return leaf
-        return _walk(self._root, _split(raw_path), 0, method, values)
+        return _walk(self._root, _split(raw_path), 1, method, params)
 
     def allowed(self, raw_path: str, allow: set[str]) -> None:
-        """Add to ``allow`` the methods of every route matching ``raw_path``."""
-        _collect(self._root, _split(raw_path), 0, allow)
-
-
-def host_values(labels: tuple[Segment, ...], host: list[str]) -> tuple[str, ...] | None:
-    """The param values if ``host`` (split on dots) matches ``labels``, else None."""
-    if len(labels) != len(host):
-        return None
-    values: list[str] = []
-    for seg, label in zip(labels, host, strict=True):
-        if seg.kind == LITERAL:
-            if seg.text != label:
-                return None
-        elif not label:
-            return None
-        else:
-            values.append(label)
-    return tuple(values)
+        """Add to ``allow`` the methods of every route matching ``raw_path`` (slow path)."""
+        segs = _split(raw_path)
+        allow.update(m for m in self._methods if _walk(self._root, segs, 1, m, {}) is not None)
 
 
 def redirect_location(raw_path: str) -> str:

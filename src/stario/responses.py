@@ -41,7 +41,7 @@ def text(w: Writer, body: str, status: int = 200) -> None:
 def html(w: Writer, body: str | bytes | _Renderable, status: int = 200) -> None:
     """Answer with ``text/html; charset=utf-8`` (a string, bytes, or an HTML node)."""
     if hasattr(body, "__html__"):
-        body = body.__html__()  # type: ignore[union-attr]
+        body = body.__html__()
     data = body.encode("utf-8") if isinstance(body, str) else body
     assert isinstance(data, bytes)
     w.respond(data, "text/html; charset=utf-8", status)

@@ -14,21 +14,9 @@ from dataclasses import dataclass
 from typing import TypeAlias
 from urllib.parse import quote, urlencode
 
+from stario import patterns
 from stario.errors import StarioError
-from stario.patterns import (
-    CATCHALL,
-    LITERAL,
-    Leaf,
-    PathTrie,
-    Pattern,
-    Registry,
-    Segment,
-    check_prefix,
-    host_values,
-    join,
-    parse_pattern,
-    redirect_location,
-)
+from stario.patterns import CATCHALL, LITERAL
 from stario.types import Handler, Middleware
 
 __all__ = [
@@ -99,10 +87,13 @@ class UrlTemplate:
 
     __slots__ = ("_names", "_parts", "_source")
 
-    def __init__(self, pattern: Pattern) -> None:
+    def __init__(self, pattern: patterns.Pattern) -> None:
         self._source = pattern.source
         self._parts = tuple(
-            (seg.kind, quote(seg.text, safe=_PCHAR_SAFE) if seg.kind == LITERAL else seg.text)
+            (
+                seg.kind,
+                quote(seg.text, safe=_PCHAR_SAFE) if seg.kind == LITERAL else seg.text,
+            )
             for seg in pattern.path
         )
         self._names = frozenset(text for kind, text in self._parts if kind != LITERAL)
@@ -148,7 +139,23 @@ def _param_text(route: str, param: str, value: object) -> str:
     return text
 
 
-_Candidates: TypeAlias = "Sequence[tuple[PathTrie, tuple[str, ...]]]"
+def _host_params(labels: tuple[patterns.Segment, ...], host: list[str]) -> dict[str, str] | None:
+    """The host params if ``host`` (split on dots) matches ``labels``, else None."""
+    if len(labels) != len(host):
+        return None
+    params: dict[str, str] = {}
+    for seg, label in zip(labels, host, strict=True):
+        if seg.kind == LITERAL:
+            if seg.text != label:
+                return None
+        elif not label:
+            return None
+        else:
+            params[seg.text] = label
+    return params
+
+
+_Candidates: TypeAlias = "Sequence[tuple[patterns.PathTrie, dict[str, str]]]"
 
 
 class RouteTable:
@@ -157,30 +164,28 @@ class RouteTable:
     ``match()`` resolves a request, ``url_for()`` builds paths of named routes.
     """
 
-    __slots__ = ("_any", "_any_only", "_hosts", "_urls")
+    __slots__ = ("_any_only", "_hosts", "_urls")
 
-    _any: PathTrie
     _any_only: _Candidates
-    _hosts: tuple[tuple[tuple[Segment, ...], PathTrie], ...]
+    _hosts: tuple[tuple[tuple[patterns.Segment, ...], patterns.PathTrie], ...]
     _urls: dict[str, UrlTemplate]
 
-    def __init__(self, routes: Iterable[tuple[str, Pattern, Handler, str | None]]) -> None:
-        any_host = PathTrie()
-        hosts: dict[str, tuple[tuple[Segment, ...], PathTrie]] = {}
+    def __init__(self, routes: Iterable[tuple[str, patterns.Pattern, Handler, str | None]]) -> None:
+        any_host = patterns.PathTrie()
+        hosts: dict[str, tuple[tuple[patterns.Segment, ...], patterns.PathTrie]] = {}
         urls: dict[str, UrlTemplate] = {}
         for method, pattern, handler, name in routes:
             trie = any_host
             if pattern.host:
-                trie = hosts.setdefault(pattern.host_shape, (pattern.host, PathTrie()))[1]
-            trie.add(method, Leaf(handler, pattern, name, False))
+                trie = hosts.setdefault(pattern.host_shape, (pattern.host, patterns.PathTrie()))[1]
+            trie.add(method, patterns.Leaf(handler, pattern, name, False))
             if name is not None:
                 urls[name] = UrlTemplate(pattern)
         for trie in (any_host, *(t for _, t in hosts.values())):
             trie.add_head_fallbacks()
         # Per label, left to right: a literal label beats a {param} label.
         ordered = sorted(hosts.values(), key=lambda h: tuple(seg.kind for seg in h[0]))
-        object.__setattr__(self, "_any", any_host)
-        object.__setattr__(self, "_any_only", ((any_host, ()),))
+        object.__setattr__(self, "_any_only", ((any_host, {}),))
         object.__setattr__(self, "_hosts", tuple(ordered))
         object.__setattr__(self, "_urls", urls)
 
@@ -197,22 +202,20 @@ class RouteTable:
             return _NOT_FOUND
         candidates = self._candidates(host) if self._hosts and host else self._any_only
         for trie, host_params in candidates:
-            values = list(host_params)
-            leaf = trie.find(method, raw_path, values)
+            params = host_params.copy()
+            leaf = trie.find(method, raw_path, params)
             if leaf is not None:
-                # PERF: zip is costly next to the rest; most routes have no params.
-                params = dict(zip(leaf.names, values, strict=True)) if values else {}
                 return Match(leaf.handler, leaf.source, params, leaf.name, leaf.head_fallback)
         return self._miss(raw_path, candidates)
 
     def _candidates(self, host: str) -> _Candidates:
         labels = host.rstrip(".").split(".")
-        out: list[tuple[PathTrie, tuple[str, ...]]] = []
+        out: list[tuple[patterns.PathTrie, dict[str, str]]] = []
         for pattern, trie in self._hosts:
-            values = host_values(pattern, labels)
+            values = _host_params(pattern, labels)
             if values is not None:
                 out.append((trie, values))
-        out.append((self._any, ()))
+        out.append(self._any_only[0])
         return out
 
     def _miss(self, raw_path: str, candidates: _Candidates) -> MatchResult:
@@ -223,7 +226,7 @@ class RouteTable:
             allow.add("OPTIONS")
             return MethodNotAllowed(tuple(sorted(allow)))
         if len(raw_path) > 1 and raw_path.endswith("/"):
-            return Redirect(redirect_location(raw_path))
+            return Redirect(patterns.redirect_location(raw_path))
         return _NOT_FOUND
 
     def url_for(self, name: str, /, *, query: Query | None = None, **params: str | int) -> str:
@@ -250,7 +253,7 @@ class RouteTable:
 
 
 # method, pattern relative to its router, handler, name, route middleware
-_RouteSpec: TypeAlias = "tuple[str, Pattern, Handler, str | None, tuple[Middleware, ...]]"
+_RouteSpec: TypeAlias = "tuple[str, patterns.Pattern, Handler, str | None, tuple[Middleware, ...]]"
 # prefix, mounted router, mount middleware
 _MountSpec: TypeAlias = "tuple[str, Router, tuple[Middleware, ...]]"
 
@@ -266,19 +269,13 @@ def _check_method(method: str) -> str:
 
 
 def _check_middleware(middleware: Iterable[Middleware], where: str) -> tuple[Middleware, ...]:
-    example = "app.get('/admin', admin, middleware=[require_login])"
-    if isinstance(middleware, str | bytes) or not isinstance(middleware, Iterable):
-        raise StarioError(
-            f"{where}: middleware must be a list of callables, got {middleware!r}",
-            example=example,
-        )
-    items = tuple(middleware)
+    items = tuple(middleware) if isinstance(middleware, Iterable) else (middleware,)
     for mw in items:
         if not callable(mw):
             raise StarioError(
                 f"{where}: middleware {mw!r} is not callable",
-                help="middleware takes a handler and returns a handler",
-                example=example,
+                help="middleware is a list of functions taking and returning a handler",
+                example="app.get('/admin', admin, middleware=[require_login])",
             )
     return items
 
@@ -311,7 +308,7 @@ class Router:
         self._parent: Router | None = None
         self._prefix = ""
         # Conflict checks for the whole tree live in the root router's registry.
-        self._registry = Registry()
+        self._registry = patterns.Registry()
 
     @property
     def middleware(self) -> tuple[Middleware, ...]:
@@ -406,7 +403,7 @@ class Router:
     ) -> None:
         """Route ``method`` (upper-cased) requests for ``pattern`` to ``handler``."""
         method = _check_method(method)
-        parsed = parse_pattern(pattern)
+        parsed = patterns.parse_pattern(pattern)
         if not callable(handler):
             raise StarioError(
                 f"handler for {method} {pattern!r} is not callable: {handler!r}",
@@ -416,11 +413,12 @@ class Router:
         if name is not None and (not isinstance(name, str) or not name):
             raise StarioError(
                 f"route name must be a non-empty string, got {name!r}",
+                help="names identify routes for url_for(); leave it out if unused",
                 example='app.get("/users/{id}", user, name="user")',
             )
         chain = _check_middleware(middleware, f"{method} {pattern!r}")
         root, prefix = self._root()
-        root._registry.add(method, parse_pattern(join(prefix, pattern)), name)
+        root._registry.add(method, patterns.parse_pattern(patterns.join(prefix, pattern)), name)
         self._routes.append((method, parsed, handler, name, chain))
 
     def mount(self, prefix: str, router: Router, *, middleware: Sequence[Middleware] = ()) -> None:
@@ -431,9 +429,11 @@ class Router:
         """
         if not isinstance(router, Router):
             raise StarioError(
-                f"mount() needs a Router, got {router!r}", example='app.mount("/api", api)'
+                f"mount() needs a Router, got {router!r}",
+                help="group routes in a Router, then mount it",
+                example='api = Router()\napi.get("/users", users)\napp.mount("/api", api)',
             )
-        prefix = check_prefix(prefix)
+        prefix = patterns.check_prefix(prefix)
         node: Router | None = self
         while node is not None and node is not router:
             node = node._parent
@@ -462,7 +462,7 @@ class Router:
         mount's (outer first, each followed by the mounted router's own), then the
         route's. Later registrations need another compile().
         """
-        routes: list[tuple[str, Pattern, Handler, str | None]] = []
+        routes: list[tuple[str, patterns.Pattern, Handler, str | None]] = []
         self._flatten("", (), routes)
         return RouteTable(routes)
 
@@ -470,11 +470,15 @@ class Router:
         self,
         prefix: str,
         outer: tuple[Middleware, ...],
-        out: list[tuple[str, Pattern, Handler, str | None]],
+        out: list[tuple[str, patterns.Pattern, Handler, str | None]],
     ) -> None:
         chain = (*outer, *self._middleware)
         for method, relative, handler, name, route_mw in self._routes:
-            pattern = parse_pattern(join(prefix, relative.source)) if prefix else relative
+            pattern = (
+                patterns.parse_pattern(patterns.join(prefix, relative.source))
+                if prefix
+                else relative
+            )
             composed = _compose(handler, (*chain, *route_mw), pattern.source)
             out.append((method, pattern, composed, name))
         for mount_prefix, router, mount_mw in self._mounts:

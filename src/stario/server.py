@@ -175,8 +175,8 @@ class Server:
         for task in self.app.tasks:
             task.cancel()
             cancelled += 1
-        if cancelled:
-            await asyncio.wait(self.app.tasks or {asyncio.sleep(0)}, timeout=1.0)
+        if self.app.tasks:
+            await asyncio.wait(self.app.tasks, timeout=1.0)
         span.attrs(
             {
                 "connections.open": open_at_start,
@@ -196,7 +196,7 @@ class Server:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or force.done():
                     return
-                waiters: set[asyncio.Future[Any]] = {force, *self.app.tasks}
+                waiters: set[asyncio.Future[Any]] = {force, *self.app.tasks}  # noqa: C416
                 if self.registry.connections:
                     waiter = asyncio.get_running_loop().create_future()
                     self.registry.idle_waiter = waiter

@@ -15,6 +15,8 @@ _FIXED, _CHUNKED, _UNTIL_CLOSE, _NONE = 0, 1, 2, 3
 # Headers the framing owns; a handler's values for these are replaced in respond().
 _FRAMING = frozenset({"content-length", "transfer-encoding", "content-type", "connection"})
 _STREAM_SKIP = frozenset({"transfer-encoding", "connection"})
+# RFC 9110 §8.6: a 1xx or 204 response never carries Content-Length.
+_NO_CONTENT_SKIP = _STREAM_SKIP | {"content-length"}
 
 
 class Sink(Protocol):
@@ -98,8 +100,11 @@ class Writer:
         status = self.status_code
         declared = self.headers.get("content-length")
         extra = b""
+        skip = _STREAM_SKIP
         if status in NO_BODY_STATUSES:
             self._framing = _NONE
+            if status != 304:  # a 304 may state the size of the 200 body it stands for
+                skip = _NO_CONTENT_SKIP
         elif declared is not None:
             self._framing = _FIXED
             self._declared = _parse_length(declared)
@@ -111,7 +116,7 @@ class Writer:
             self._framing = _CHUNKED
             extra = b"transfer-encoding: chunked\r\n"
         self.started = True
-        self._sink.send(self._head(status, extra, skip=_STREAM_SKIP))
+        self._sink.send(self._head(status, extra, skip=skip))
 
     def write(self, data: bytes | str) -> None:
         """Send a piece of the body (starts the response with chunked framing if needed)."""
@@ -135,7 +140,8 @@ class Writer:
         if isinstance(data, str):
             data = data.encode("utf-8")
         if not self.started:
-            self.headers.set("content-length", str(len(data or b"")))
+            if self.status_code not in NO_BODY_STATUSES:
+                self.headers.set("content-length", str(len(data or b"")))
             self.write_headers()
         tail = self._frame(data) if data else b""
         if self._framing == _CHUNKED:

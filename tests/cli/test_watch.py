@@ -135,11 +135,13 @@ def expect_serving(lines: Lines, version: str) -> None:
 def test_watch_restarts_on_change_and_survives_a_syntax_error(
     tmp_path: Path, child_env: dict[str, str]
 ) -> None:
+    child_env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caching as users have it
     app = tmp_path / "app.py"
     app.write_text(APP.format(version="v1"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "stario", "watch", "app:bootstrap", "--port", "0",
-         "--tracer", "noop", "--graceful-timeout", "1", "--loop", "asyncio"],
+         "--tracer", "noop", "--graceful-timeout", "1",
+         "--loop", "asyncio"],  # independent of whether uvloop is installed
         cwd=tmp_path, env=child_env, text=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -148,8 +150,11 @@ def test_watch_restarts_on_change_and_survives_a_syntax_error(
     try:
         expect_serving(lines, "v1")
 
-        # Same size as v1 and within the same second: must still run the new code.
+        # Same size and mtime as v1 (a quick one-character edit): the new code must run,
+        # not v1's cached bytecode.
+        before = app.stat()
         app.write_text(APP.format(version="v2"))
+        os.utime(app, ns=(before.st_atime_ns, before.st_mtime_ns))
         lines.expect(r"^stario watch: restarting \(changed: app\.py\)$")
         expect_serving(lines, "v2")
 

@@ -10,6 +10,7 @@ from stario.errors import HttpException
 from stario.http.parser import END, Event, Reject, RequestHead
 from stario.request import Request
 from stario.telemetry import Span
+from stario.testing.transport import MemoryTransport
 from stario.writer import Writer
 
 # One normalised parser event: ("head", ...), ("body", bytes), ("end",) or ("reject", status).
@@ -201,3 +202,23 @@ def app_like(handler: Dispatch) -> Dispatch:
 async def wait_closed(fut: asyncio.Future[None], timeout: float = 5.0) -> None:
     """Await a transport's ``closed`` future with a generous bound."""
     await asyncio.wait_for(asyncio.shield(fut), timeout)
+
+
+async def read_responses(
+    transport: MemoryTransport, count: int, heads: tuple[bool, ...] = (), timeout: float = 5.0
+) -> tuple[list[Response], bytes]:
+    """Read until ``count`` responses are complete (or the server closes); return them
+    and the raw bytes."""
+    data = b""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        closed = transport.closed.done()
+        data += transport.take()
+        parsed = parse_all(data, heads, eof=closed)
+        if len(parsed) >= count or closed:
+            return parsed, data
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"timed out waiting for {count} responses, got {data!r}")
+        data += await transport.read(timeout=remaining)

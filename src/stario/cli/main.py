@@ -17,7 +17,15 @@ from typing import NoReturn
 from stario.config import ServerConfig
 
 from .loader import LoadError, load_bootstrap, one_line
-from .options import OPTIONS, Setting, UsageError, changed_flags, config_from, resolve
+from .options import (
+    OPTIONS,
+    Setting,
+    UsageError,
+    changed_flags,
+    config_from,
+    option_for,
+    resolve,
+)
 from .tracers import TracerError, check_tracer_spec, make_tracer
 
 __all__ = ["Invocation", "build_config", "build_parser", "main", "parse", "version"]
@@ -131,7 +139,7 @@ def parse(argv: Sequence[str], env: Mapping[str, str]) -> Invocation:
     ns = build_parser().parse_args(list(argv))
     settings = resolve({opt.name: getattr(ns, opt.name) for opt in OPTIONS}, env)
     config = config_from(settings)
-    tracer = settings["tracer"].value if "tracer" in settings else "auto"
+    tracer = settings["tracer"].value if "tracer" in settings else option_for("tracer").default
     inv = Invocation(
         command=ns.command,
         app=ns.app,
@@ -162,7 +170,7 @@ def _serve(inv: Invocation) -> int:
         tracer = make_tracer(inv.tracer)
     except TracerError as exc:
         raise inv.tracer_error(exc) from None
-    # Imported here so the CLI (and --help) load without the whole server stack.
+    # Late import: parsing, --help and --version never depend on the server module.
     from stario.server import Server
 
     return Server(bootstrap, tracer, inv.config).run()

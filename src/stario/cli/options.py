@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields
+from typing import cast
 
 from stario.config import ConfigError, ServerConfig
 
@@ -123,7 +124,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("port", _integer, "TCP port to bind, 0 to 65535; 0 picks a free port", "PORT"),
     Option("unix_socket", _text, "listen on this Unix socket instead of host/port", "PATH", "none"),
     Option(
-        "unix_socket_mode", _octal_mode, "permissions of the Unix socket, octal", "MODE", "0o660"
+        "unix_socket_mode",
+        _octal_mode,
+        "permissions of the Unix socket, octal (0o660, 0660 or 660)",
+        "MODE",
+        oct(cast(int, _CONFIG_DEFAULTS["unix_socket_mode"])),
     ),
     Option("tracer", _text, _TRACER_HELP, "TRACER", "auto"),
     Option(

@@ -84,11 +84,11 @@ class ChangeFilter:
 
 
 class _Child:
-    __slots__ = ("proc", "stopping")
+    __slots__ = ("proc", "settled")
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
-        self.stopping = False
+        self.settled = False  # its exit was reported, or we stopped it ourselves
 
 
 class Supervisor:
@@ -141,7 +141,9 @@ class Supervisor:
             # the first child starts can be missed.
             if self._child is None:
                 self._start_child()
-            elif changes:
+                continue
+            self._report_exit(self._child)
+            if changes:
                 _say(f"restarting (changed: {_describe(path for _, path in changes)})")
                 self._stop_child()
                 if not self._stop.is_set():
@@ -157,16 +159,17 @@ class Supervisor:
         # Python trusts a .pyc whose source has the same size and mtime second; a quick
         # one-character edit would then run the old code. Children compile afresh.
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        child = _Child(subprocess.Popen(self.command, env=env))
-        self._child = child
-        threading.Thread(target=self._reap, args=(child,), daemon=True).start()
+        self._child = _Child(subprocess.Popen(self.command, env=env))
 
-    def _reap(self, child: _Child) -> None:
-        code = child.proc.wait()
-        if child.stopping or self._stop.is_set():
+    def _report_exit(self, child: _Child) -> None:
+        # Checked on the watcher's tick, after pending signal handlers ran: a child
+        # that ended because Ctrl-C reached it too is not reported as a crash.
+        code = child.proc.poll()
+        if code is None or child.settled or self._stop.is_set():
             return
+        child.settled = True
         if code < 0:
-            _say(f"app killed by {signal.Signals(-code).name}; waiting for changes...")
+            _say(f"app killed by signal {_signal_name(-code)}; waiting for changes...")
         else:
             _say(f"app exited with code {code}; waiting for changes...")
 
@@ -174,7 +177,7 @@ class Supervisor:
         child = self._child
         if child is None or child.proc.poll() is not None:
             return
-        child.stopping = True
+        child.settled = True
         child.proc.send_signal(signal.SIGTERM)
         try:
             child.proc.wait(timeout=self.stop_timeout)
@@ -188,6 +191,13 @@ class Supervisor:
 # in the app keeps working); our SIGTERM is then its second signal and it skips the
 # drain wait, which is what Ctrl-C in development is for.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def _describe(paths: Iterable[str], limit: int = 3) -> str:

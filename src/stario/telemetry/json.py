@@ -76,6 +76,9 @@ class JsonTracer(BaseTracer):
         self._cond = threading.Condition(threading.RLock())
         self._queue: deque[Span] = deque()
         self._thread: threading.Thread | None = None
+        # Held around each write so fork() never copies the stream's own buffer lock
+        # in a locked state (the child would block forever on its first write).
+        self._io_lock = threading.Lock()
 
     def export(self, span: Span) -> None:
         """Queue the span for the writer thread, or drop and count it if full."""
@@ -132,11 +135,12 @@ class JsonTracer(BaseTracer):
                 self.write_errors += 1
         if not lines:
             return
-        try:
-            self.stream.write(b"".join(lines))
-            self.stream.flush()
-        except Exception:  # BrokenPipeError, closed stream, full disk ...
-            self.write_errors += 1
+        with self._io_lock:
+            try:
+                self.stream.write(b"".join(lines))
+                self.stream.flush()
+            except Exception:  # BrokenPipeError, closed stream, full disk ...
+                self.write_errors += 1
 
     def _after_fork(self) -> None:
         # The parent's lock may be held by a thread that does not exist here, and
@@ -233,7 +237,11 @@ def _track(tracer: JsonTracer) -> None:
         # A forgotten close() would otherwise lose the spans still queued at exit.
         atexit.register(_close_all)
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_reset_all_after_fork)
+            os.register_at_fork(
+                before=_hold_writes,
+                after_in_parent=_release_writes,
+                after_in_child=_reset_all_after_fork,
+            )
 
 
 def _close_all() -> None:
@@ -241,6 +249,23 @@ def _close_all() -> None:
         tracer.close()
 
 
+_held: list[threading.Lock] = []
+
+
+def _hold_writes() -> None:
+    # Wait for in-flight writes to finish; a stream stuck longer than the close
+    # timeout is stuck in the child too, so do not let it block fork() forever.
+    for tracer in list(_live):
+        if tracer._io_lock.acquire(timeout=tracer.close_timeout):
+            _held.append(tracer._io_lock)
+
+
+def _release_writes() -> None:
+    while _held:
+        _held.pop().release()
+
+
 def _reset_all_after_fork() -> None:
+    _release_writes()
     for tracer in list(_live):
         tracer._after_fork()

@@ -10,7 +10,7 @@ import zstandard
 
 from stario.testing.errors import ProtocolError
 
-__all__ = ["ContentDecoder", "content_decoder"]
+__all__ = ["ContentDecoder", "content_decoder", "decode_content"]
 
 
 class ContentDecoder(Protocol):
@@ -136,3 +136,9 @@ def content_decoder(content_encoding: str | None) -> ContentDecoder:
     if len(codings) == 1:
         return _one(codings[0])
     return _Chain([_one(c) for c in reversed(codings)])
+
+
+def decode_content(content_encoding: str | None, body: bytes) -> bytes:
+    """A whole body with ``content_encoding`` undone."""
+    decoder = content_decoder(content_encoding)
+    return decoder.decode(body) + decoder.flush()

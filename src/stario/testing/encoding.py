@@ -8,7 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, TypeAlias, TypedDict, cast
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from stario.errors import StarioError
@@ -19,6 +19,7 @@ __all__ = [
     "ClientRequest",
     "FileSpec",
     "HeaderInput",
+    "RequestOptions",
     "encode_body",
     "merge_url",
     "origin_of",
@@ -31,6 +32,29 @@ FileSpec: TypeAlias = (
     "FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]"
 )
 BodyStream: TypeAlias = "AsyncIterable[bytes] | Iterable[bytes]"
+
+
+class RequestOptions(TypedDict, total=False):
+    """Keyword options of every request method (``client.get(url, **options)``).
+
+    ``params`` are appended to the query; ``headers`` replace the client's defaults
+    of the same name; ``cookies`` are sent with the jar's (a ``cookie`` header in
+    ``headers`` replaces both); at most one body: ``content`` (bytes, str, or an
+    iterator of bytes sent chunked), ``json``, or ``data`` (form fields; multipart
+    with ``files``). ``follow_redirects`` overrides the client's setting and
+    ``timeout`` (seconds, default 5) bounds the wait for the response.
+    """
+
+    params: QueryInput | None
+    headers: HeaderInput | None
+    cookies: Mapping[str, str] | None
+    content: bytes | str | BodyStream | None
+    json: Any
+    data: Mapping[str, Any] | Sequence[tuple[str, Any]] | str | bytes | None
+    files: Mapping[str, FileSpec] | Sequence[tuple[str, FileSpec]] | None
+    follow_redirects: bool | None
+    timeout: float
+
 
 # Everything a path may carry as is (RFC 3986 pchar and "/"); "%" keeps escapes intact.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -155,7 +179,7 @@ def encode_body(
     if isinstance(content, bytes | bytearray | memoryview):
         return Body(bytes(content))
     if isinstance(content, AsyncIterable | Iterable):
-        return Body(stream=content)
+        return Body(stream=cast(BodyStream, content))
     raise StarioError(
         f"content= must be bytes, str or an iterator of bytes, got {type(content).__name__}"
     )

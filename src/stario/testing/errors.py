@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stario.testing.response import Response
+    from stario.testing.response import Response, ResponseBase
 
 __all__ = ["HTTPStatusError", "ProtocolError", "ServerError", "TooManyRedirects"]
 
@@ -43,6 +43,6 @@ class TooManyRedirects(Exception):
 class HTTPStatusError(Exception):
     """``raise_for_status()`` saw a 4xx or 5xx answer; ``response`` is that answer."""
 
-    def __init__(self, message: str, response: Response) -> None:
+    def __init__(self, message: str, response: ResponseBase) -> None:
         self.response = response
         super().__init__(message)

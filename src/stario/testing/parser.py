@@ -25,7 +25,7 @@ _FIELD_LINE: Final = re.compile(
     rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*"
 )
 # RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF.
-_CHUNK_SIZE: Final = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
+_CHUNK_HEADER: Final = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[\t\x20-\x7e\x80-\xff]*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,7 @@ class ResponseParser:
         line = self._line(_CHUNK_LINE_LIMIT)
         if line is None:
             return False
-        match = _CHUNK_SIZE.fullmatch(line)
+        match = _CHUNK_HEADER.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid chunk size line {line!r}")
         size = int(match.group(1), 16)

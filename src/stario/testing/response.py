@@ -84,9 +84,8 @@ class ResponseBase:
         """Raise ``HTTPStatusError`` for a 4xx or 5xx status; return self otherwise."""
         if self.status_code >= 400:
             kind = "client error" if self.status_code < 500 else "server error"
-            raise HTTPStatusError(
-                f"{self.status_code} {self.reason_phrase} ({kind}) for {self.url}", self  # type: ignore[arg-type]
-            )
+            message = f"{self.status_code} {self.reason_phrase} ({kind}) for {self.url}"
+            raise HTTPStatusError(message, self)
         return self
 
     def __repr__(self) -> str:
@@ -198,7 +197,8 @@ class StreamingResponse(ResponseBase):
         pending = ""
         async for text in self.iter_text():
             lines = (pending + text).splitlines(keepends=True)
-            pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+            # A trailing CR may be half of a CRLF split across pieces: hold it back.
+            pending = lines.pop() if lines and not lines[-1].endswith("\n") else ""
             for line in lines:
                 yield line.rstrip("\r\n")
         if pending:

@@ -84,9 +84,8 @@ class EventStreamParser:
         elif name == "id":
             if "\x00" not in value:
                 self._last_id = value
-        elif name == "retry":
-            if value.isascii() and value.isdigit():
-                self._retry = int(value)
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
 
     def _dispatch(self, events: list[ServerSentEvent]) -> None:
         data, event, retry = self._data, self._event, self._retry

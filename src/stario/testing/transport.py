@@ -48,12 +48,13 @@ class MemoryTransport(asyncio.Transport):
         """The client closed its side: the server sees the connection lost."""
         self._finish(None)
 
-    async def read(self, timeout: float = 5.0) -> bytes:
+    async def read(self, timeout: float = 5.0) -> bytes:  # noqa: ASYNC109
         """Wait for output, then return everything buffered (empty after close)."""
         if not self._buffer and not self.closed.done():
             self._data_event.clear()
-            waiter = asyncio.ensure_future(self._data_event.wait())
-            await asyncio.wait({waiter, self.closed}, timeout=timeout, return_when="FIRST_COMPLETED")
+            waiter: asyncio.Future[object] = asyncio.ensure_future(self._data_event.wait())
+            closed: asyncio.Future[object] = self.closed  # type: ignore[assignment]
+            await asyncio.wait({waiter, closed}, timeout=timeout, return_when="FIRST_COMPLETED")
             waiter.cancel()
         return self.take()
 

@@ -1,0 +1,132 @@
+"""``MemoryServer``: the server side of ``TestClient``, without a socket.
+
+It runs the same lifecycle as ``stario.server.Server``: bootstrap setup inside a
+``server.startup`` span, route freezing, then on stop a ``server.shutdown`` span
+around the graceful drain (shutdown signal, in-flight requests and app tasks get
+``graceful_timeout``, the rest is cancelled), bootstrap teardown, tracer close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from stario.app import App
+from stario.config import ServerConfig
+from stario.http.connection import ConnectionRegistry
+from stario.lifecycle import Bootstrap, run_bootstrap
+from stario.telemetry import Span, Tracer
+from stario.testing.connection import ClientConnection, HandlerRun
+
+__all__ = ["MemoryServer"]
+
+# How long cancelled leftovers get to unwind after the grace period (as the server).
+_CANCEL_GRACE = 1.0
+
+
+class MemoryServer:
+    """Bootstraps an app and opens in-memory connections to it."""
+
+    def __init__(self, target: Bootstrap | App, config: ServerConfig, tracer: Tracer) -> None:
+        self.app = target if isinstance(target, App) else App()
+        self._bootstrap: Bootstrap | None = None if isinstance(target, App) else target
+        self.config = config
+        self.tracer = tracer
+        self.registry = ConnectionRegistry()
+        self.live: set[HandlerRun] = set()
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._startup: Span | None = None
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped yet."""
+        return self._stack is not None
+
+    async def start(self) -> None:
+        """Run bootstrap setup and freeze the routes; on failure, clean up and raise."""
+        stack = contextlib.AsyncExitStack()
+        startup = self.tracer.start("server.startup", attributes=self.config.as_attributes())
+        try:
+            with startup:
+                if self._bootstrap is not None:
+                    await stack.enter_async_context(
+                        run_bootstrap(self._bootstrap, self.app, startup)
+                    )
+                self.app.freeze()
+        except BaseException:
+            try:
+                await stack.aclose()
+            finally:
+                self.tracer.close()
+            raise
+        self._stack = stack
+        self._startup = startup
+
+    def open(self, peer: tuple[str, int] | str) -> ClientConnection:
+        """A new client connection to the app (inside the running loop)."""
+        return ClientConnection(
+            self.app.dispatch,
+            self.config,
+            self.tracer,
+            self.registry,
+            peer=peer,
+            live=self.live,
+        )
+
+    async def stop(self) -> None:
+        """Drain gracefully, run bootstrap teardown, close the tracer."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        links = (self._startup,) if self._startup is not None else ()
+        try:
+            with self.tracer.start("server.shutdown", links=links) as span:
+                await self._drain(span)
+                await stack.aclose()  # teardown after the drain, as in production
+        finally:
+            self.tracer.close()
+
+    async def _drain(self, span: Span) -> None:
+        self.registry.shutting_down = True
+        self.app.begin_shutdown()
+        open_at_start = len(self.registry.connections)
+        for conn in list(self.registry.connections):
+            conn.shutdown()
+        loop = asyncio.get_running_loop()
+        await self._wait_idle(loop.time() + self.config.graceful_timeout)
+        forced = len(self.registry.connections)
+        for run in list(self.live):
+            if run.task is not None:
+                run.task.cancel()
+        for conn in list(self.registry.connections):
+            conn.cancel_handlers()
+            conn.abort()
+        tasks = self.app.tasks
+        for task in tasks:
+            task.cancel()
+        leftovers: set[asyncio.Future[Any]] = {*tasks, *(run.done for run in self.live)}
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=_CANCEL_GRACE)
+        span.attrs(
+            {
+                "connections.open": open_at_start,
+                "connections.force_closed": forced,
+                "tasks.cancelled": len(tasks),
+            }
+        )
+
+    async def _wait_idle(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        registry = self.registry
+        while registry.connections or self.live or self.app.tasks:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            waiters: set[asyncio.Future[Any]] = {*self.app.tasks}
+            waiters.update(run.done for run in self.live)
+            if registry.connections:
+                waiter = loop.create_future()
+                registry.idle_waiter = waiter
+                waiters.add(waiter)
+            await asyncio.wait(waiters, timeout=remaining, return_when="FIRST_COMPLETED")
