@@ -56,6 +56,7 @@ class Server:
         self._force: asyncio.Event | None = None
         self._servers: list[asyncio.Server] = []
         self._started: asyncio.Event | None = None
+        self._socket_inode: int | None = None
 
     # --- public control -----------------------------------------------------------------
 
@@ -143,6 +144,8 @@ class Server:
             path = cfg.unix_socket
             _clear_stale_socket(path)
             server = await loop.create_unix_server(factory, path, backlog=2048)
+            # Remember which file is ours so cleanup never removes another server's.
+            self._socket_inode = os.lstat(path).st_ino
             os.chmod(path, cfg.unix_socket_mode)
             self.addresses = [f"unix:{path}"]
         else:
@@ -207,8 +210,10 @@ class Server:
 
     def _cleanup_socket(self) -> None:
         path = self.config.unix_socket
-        if path and _is_socket(path):
-            with contextlib.suppress(OSError):
+        if not path or self._socket_inode is None:
+            return
+        with contextlib.suppress(OSError):
+            if _is_socket(path) and os.lstat(path).st_ino == self._socket_inode:
                 os.unlink(path)
 
 

@@ -127,7 +127,9 @@ def _parse_chunked(data: bytes, pos: int) -> tuple[bytes, int] | None:
         pos += size + 2
 
 
-def parse_one(data: bytes, *, head_request: bool = False, eof: bool = False) -> tuple[Response, int] | None:
+def parse_one(
+    data: bytes, *, head_request: bool = False, eof: bool = False
+) -> tuple[Response, int] | None:
     """Parse the first response in ``data``; None if it is not complete yet.
 
     With ``eof`` a response that cannot complete is returned with ``complete=False``.
@@ -199,19 +201,19 @@ def app_like(handler: Dispatch) -> Dispatch:
     return dispatch
 
 
-async def wait_closed(fut: asyncio.Future[None], timeout: float = 5.0) -> None:
+async def wait_closed(fut: asyncio.Future[None], bound: float = 5.0) -> None:
     """Await a transport's ``closed`` future with a generous bound."""
-    await asyncio.wait_for(asyncio.shield(fut), timeout)
+    await asyncio.wait_for(asyncio.shield(fut), bound)
 
 
 async def read_responses(
-    transport: MemoryTransport, count: int, heads: tuple[bool, ...] = (), timeout: float = 5.0
+    transport: MemoryTransport, count: int, heads: tuple[bool, ...] = (), bound: float = 5.0
 ) -> tuple[list[Response], bytes]:
     """Read until ``count`` responses are complete (or the server closes); return them
     and the raw bytes."""
     data = b""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + bound
     while True:
         closed = transport.closed.done()
         data += transport.take()

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from stario.errors import ClientDisconnected
+from stario.http.connection import ConnectionRegistry
 from stario.request import Request
 from stario.telemetry import Span
 from stario.writer import Writer
@@ -142,7 +143,8 @@ async def test_head_has_headers_of_get_and_no_body(open_conn: Open) -> None:
     without_date = [h for h in get_resp.headers if h[0] != "date"]
     assert [h for h in head_resp.headers if h[0] != "date"] == without_date
     assert head_resp.header("content-length") == "12"
-    assert after.status == 200 and after.body == b"twelve bytes"
+    assert after.status == 200
+    assert after.body == b"twelve bytes"
 
 
 async def test_head_streamed_sends_no_body(open_conn: Open) -> None:
@@ -214,7 +216,9 @@ async def test_exception_before_head_is_500_without_traceback(open_conn: Open) -
     (boom, ok), raw = await read_responses(t, 2)
     assert boom.status == 500
     assert boom.body == b"Internal Server Error"
-    assert b"Traceback" not in raw and b"secret" not in raw and b"RuntimeError" not in raw
+    assert b"Traceback" not in raw
+    assert b"secret" not in raw
+    assert b"RuntimeError" not in raw
     assert ok.body == b"fine"  # the connection survives a handler error
 
 
@@ -228,7 +232,8 @@ async def test_exception_after_head_aborts_without_last_chunk(open_conn: Open) -
     await wait_closed(t.closed)
     (resp,), raw = await read_responses(t, 1)
     assert t.aborted
-    assert resp.status == 200 and not resp.complete
+    assert resp.status == 200
+    assert not resp.complete
     assert not raw.endswith(b"0\r\n\r\n")
     assert b"late failure" not in raw
     assert raw.count(b"HTTP/1.1") == 1  # the pipelined request is never answered
@@ -359,7 +364,8 @@ async def test_chunked_body_over_cap_is_413_when_read(open_conn: Open) -> None:
     assert resp.status == 413
     assert resp.header("connection") == "close"
     await settle()
-    assert raw.count(b"HTTP/1.1") == 1 and (t.eof_written or t.closed.done())
+    assert raw.count(b"HTTP/1.1") == 1
+    assert t.eof_written or t.closed.done()
 
 
 async def test_declared_body_over_cap_is_413_before_handler(open_conn: Open) -> None:
@@ -517,3 +523,51 @@ async def test_body_stall_is_408_while_handler_reads(open_conn: Open) -> None:
     t.feed(b"defghij" + get())  # too late: nothing more is parsed or answered
     await settle()
     assert t.take() == b""
+
+
+# --- server shutdown ----------------------------------------------------------------------
+
+
+async def test_shutdown_closes_idle_connection(open_conn: Open) -> None:
+    registry = ConnectionRegistry()
+    conn, t = open_conn(echo_path, registry=registry)
+    t.feed(get())
+    await read_responses(t, 1)
+    registry.shutting_down = True
+    conn.shutdown()
+    await wait_closed(t.closed)
+    assert not registry.connections
+
+
+async def test_shutdown_lets_an_arriving_body_finish(open_conn: Open) -> None:
+    async def reader(req: Request, w: Writer, span: Span) -> None:
+        w.respond(await req.body(), "text/plain")
+
+    registry = ConnectionRegistry()
+    conn, t = open_conn(reader, registry=registry)
+    t.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc")
+    await settle()
+    registry.shutting_down = True
+    conn.shutdown()
+    t.feed(b"def" + get(b"/late"))
+    (resp,), raw = await read_responses(t, 1)
+    assert resp.body == b"abcdef"
+    assert resp.header("connection") == "close"
+    await wait_closed(t.closed)
+    assert b"/late" not in raw
+
+
+async def test_handler_raising_cancelled_error_does_not_hang_the_connection(
+    open_conn: Open,
+) -> None:
+    async def handler(req: Request, w: Writer, span: Span) -> None:
+        w.respond(req.path, "text/plain")
+        if req.path == "/cancelled":
+            raise asyncio.CancelledError  # e.g. awaiting a task someone else cancelled
+
+    _, t = open_conn(handler)
+    t.feed(get(b"/cancelled") + get(b"/next"))
+    responses, _ = await read_responses(t, 2)
+    await wait_closed(t.closed)
+    assert responses[0].body == b"/cancelled"
+    assert [r.body for r in responses[1:]] in ([], [b"/next"])

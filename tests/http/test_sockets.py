@@ -143,7 +143,8 @@ async def test_header_just_under_cap_is_served() -> None:
             head = b"GET / HTTP/1.1\r\nHost: a\r\nX: \r\n\r\n"
             writer.write(head.replace(b"X: ", b"X: " + b"v" * (1024 - len(head))))
             (resp,), _, _ = await read_responses(reader, 1)
-            assert resp.status == 200 and resp.body == b"home"
+            assert resp.status == 200
+            assert resp.body == b"home"
         finally:
             close(writer)
 
@@ -175,6 +176,20 @@ async def test_chunked_body_over_cap_413() -> None:
             close(writer)
 
 
+async def test_413_reaches_a_client_still_sending_its_body() -> None:
+    # The server must not reset the connection while unread upload bytes are queued.
+    async with running(max_request_body_bytes=1024) as server:
+        reader, writer = await connect(server)
+        try:
+            writer.write(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 262144\r\n\r\n")
+            writer.write(b"b" * 262144)
+            (resp,), _, _ = await read_responses(reader, 1)
+            assert resp.status == 413
+            assert resp.body == b"Payload Too Large"
+        finally:
+            close(writer)
+
+
 async def test_body_within_cap_is_read() -> None:
     async with running(max_request_body_bytes=1024) as server:
         reader, writer = await connect(server)
@@ -182,7 +197,8 @@ async def test_body_within_cap_is_read() -> None:
             writer.write(b"POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
             writer.write(b"200\r\n" + b"u" * 512 + b"\r\n200\r\n" + b"u" * 512 + b"\r\n0\r\n\r\n")
             (resp,), _, _ = await read_responses(reader, 1)
-            assert resp.status == 200 and resp.body == b"1024"
+            assert resp.status == 200
+            assert resp.body == b"1024"
         finally:
             close(writer)
 
@@ -191,7 +207,9 @@ async def test_body_stall_408() -> None:
     async with running(body_read_timeout=0.2) as server:
         reader, writer = await connect(server)
         try:
-            writer.write(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789")
+            writer.write(
+                b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789"
+            )
             (resp,), _, _ = await read_responses(reader, 1)
             assert resp.status == 408
             assert resp.header("connection") == "close"
@@ -232,7 +250,8 @@ async def test_keep_alive_reuses_one_socket() -> None:
             for _ in range(4):
                 writer.write(b"GET /who HTTP/1.1\r\nHost: a\r\n\r\n")
                 (resp,), _, eof = await read_responses(reader, 1)
-                assert resp.status == 200 and not eof
+                assert resp.status == 200
+                assert not eof
                 assert resp.header("connection") is None
                 ports.add(resp.body)
             local_port = writer.get_extra_info("sockname")[1]
@@ -278,7 +297,41 @@ async def test_pipelined_bad_request_answered_after_good_ones() -> None:
             close(writer)
 
 
+# --- shutdown -------------------------------------------------------------------------------
+
+
+async def test_shutdown_finishes_in_flight_request_and_closes() -> None:
+    async with running(graceful_timeout=5.0) as server:
+        idle_reader, idle_writer = await connect(server)
+        reader, writer = await connect(server)
+        try:
+            idle_writer.write(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            (resp,), _, _ = await read_responses(idle_reader, 1)
+            assert resp.status == 200
+            writer.write(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
+            for _ in range(20):
+                await asyncio.sleep(0)
+            server.shutdown()
+            assert await wait_eof(idle_reader) == b""  # idle keep-alive: closed at once
+            writer.write(b"cd")
+            (resp,), _, _ = await read_responses(reader, 1)
+            assert resp.body == b"4"
+            assert resp.header("connection") == "close"
+            await wait_eof(reader)
+        finally:
+            close(idle_writer)
+            close(writer)
+
+
 # --- Unix sockets -------------------------------------------------------------------------
+
+
+def read_text(path: Path) -> str:
+    return path.read_text()
+
+
+def exists(path: Path) -> bool:
+    return os.path.lexists(path)
 
 
 def _stale_socket(path: Path) -> None:
@@ -300,36 +353,36 @@ async def test_unix_socket_serves_and_cleans_up(sock_path: Path) -> None:
     async with running(unix_socket=str(sock_path), unix_socket_mode=0o600) as server:
         assert server.addresses == [f"unix:{sock_path}"]
         assert stat.S_IMODE(os.stat(sock_path).st_mode) == 0o600
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_unix_connection(str(sock_path)), BOUND
-        )
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(sock_path)), BOUND)
         try:
             writer.write(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
             responses, _, _ = await read_responses(reader, 2)
             assert [r.body for r in responses] == [b"home", b"home"]
         finally:
             close(writer)
-    assert not os.path.lexists(sock_path)
+    assert not exists(sock_path)
 
 
 async def test_unix_socket_default_mode(sock_path: Path) -> None:
     async with running(unix_socket=str(sock_path)):
         assert stat.S_IMODE(os.stat(sock_path).st_mode) == 0o660
-    assert not os.path.lexists(sock_path)
+    assert not exists(sock_path)
 
 
-async def test_unix_socket_refuses_regular_file(sock_path: Path) -> None:
+@pytest.fixture
+def regular_file(sock_path: Path) -> Path:
     sock_path.write_text("precious data")
+    return sock_path
+
+
+async def test_unix_socket_refuses_regular_file(regular_file: Path) -> None:
+    sock_path = regular_file
     with pytest.raises(StarioError, match="not a socket"):
         async with running(unix_socket=str(sock_path)):
             pass
-    assert sock_path.read_text() == "precious data"
+    assert read_text(sock_path) == "precious data"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.py: a server that fails to bind still unlinks the live server's socket",
-)
 async def test_unix_socket_in_use_is_refused(sock_path: Path) -> None:
     async with running(unix_socket=str(sock_path)):
         with pytest.raises(StarioError, match="in use"):

@@ -71,6 +71,11 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_event_loop()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._next: Exchange | None = None
+        self._idle: asyncio.Future[None] | None = None
         self._head_deadline = False
         self._stall: asyncio.TimerHandle | None = None
         self._write_paused = False
@@ -137,6 +142,7 @@ class Connection(asyncio.Protocol):
         for ex in self._queue:
             ex.body.fail(ClientDisconnected("the client closed the connection"))
         self._wake_drain()
+        self._wake()
         self._registry.discard(self)
 
     # --- events from the parser -------------------------------------------------------
@@ -190,7 +196,37 @@ class Connection(asyncio.Protocol):
             ex.writer.respond(reason_phrase(status), "text/plain; charset=utf-8", status)
             ex.span.end()
             return
-        ex.task = self._loop.create_task(self._run(ex))
+        self._next = ex
+        # PERF: one task per connection, not per request (task creation registers in
+        # a weak set on 3.11 and copies the context each time).
+        if self._task is None:
+            self._task = self._loop.create_task(self._serve())
+        else:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._idle
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _serve(self) -> None:
+        try:
+            while not self._lost:
+                ex = self._next
+                if ex is None:
+                    self._idle = self._loop.create_future()
+                    try:
+                        await self._idle
+                    finally:
+                        self._idle = None
+                    continue
+                self._next = None
+                await self._run(ex)
+        finally:
+            # A handler let CancelledError out and ended this task: nothing would answer
+            # the next request, so close (after what was written) instead of hanging.
+            if not self._lost:
+                self.close()
 
     async def _run(self, ex: Exchange) -> None:
         writer = ex.writer
@@ -324,7 +360,9 @@ class Connection(asyncio.Protocol):
         """Server shutdown: close now if idle, else after the requests already read."""
         if not self._queue:
             self.close()
-        else:
+        elif self._receiving is None:
+            # Stop parsing new requests, but let a body that is still arriving finish:
+            # its handler is in flight and must be able to read it.
             self._parser.dead = True
 
     def close(self) -> None:
@@ -342,10 +380,9 @@ class Connection(asyncio.Protocol):
             self._transport.abort()
 
     def cancel_handlers(self) -> None:
-        """Cancel running handler tasks (forced shutdown)."""
-        for ex in self._queue:
-            if ex.task is not None and not ex.task.done():
-                ex.task.cancel()
+        """Cancel the running handler (forced shutdown)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
 
     def _close_after_response(self, ex: Exchange) -> None:
         transport = self._transport
@@ -368,9 +405,28 @@ class Connection(asyncio.Protocol):
     # --- timers ---------------------------------------------------------------------
 
     def _arm(self, delay: float, *, head: bool = False) -> None:
-        self._cancel_timer()
+        # PERF: requests only move the deadline; the timer handle is replaced only
+        # when the new deadline is earlier than the one it is set for.
+        deadline = self._loop.time() + delay
+        self._deadline = deadline
         self._head_deadline = head
-        self._timer = self._loop.call_later(delay, self._timed_out)
+        if self._timer is None or deadline < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = deadline
+            self._timer = self._loop.call_at(deadline, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if self._loop.time() < deadline:
+            self._timer_at = deadline
+            self._timer = self._loop.call_at(deadline, self._timer_fired)
+            return
+        self._deadline = None
+        self._timed_out()
 
     def _arm_idle(self) -> None:
         if self._parser.head_pending:
@@ -384,13 +440,15 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def _cancel_timer(self) -> None:
+        # The handle stays armed and finds no deadline when it fires.
         self._head_deadline = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._deadline = None
 
     def _cancel_timers(self) -> None:
         self._cancel_timer()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._stall is not None:
             self._stall.cancel()
             self._stall = None

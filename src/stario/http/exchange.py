@@ -34,7 +34,6 @@ class Exchange:
         "reject",
         "request",
         "span",
-        "task",
         "writer",
     )
 
@@ -52,7 +51,6 @@ class Exchange:
         self.close_after = reject is not None
         self.continue_sent = False
         self.finished = False
-        self.task: asyncio.Task[None] | None = None
         if head is None:
             self.body = RequestBody(conn, done=True)
             self.writer = Writer(self)
@@ -70,6 +68,7 @@ class Exchange:
             client=conn.client,
             client_port=conn.client_port,
             disconnected=conn.lost,
+            host=head.host,
         )
 
     # --- Sink ----------------------------------------------------------------------

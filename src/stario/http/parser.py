@@ -25,6 +25,7 @@ class RequestHead:
         "content_length",
         "expect_continue",
         "headers",
+        "host",
         "keep_alive",
         "method",
         "target",
@@ -41,8 +42,10 @@ class RequestHead:
         content_length: int | None,
         chunked: bool,
         expect_continue: bool,
+        host: bytes | None = None,
     ) -> None:
         self.method = method
+        self.host = host
         self.target = target
         self.version = version
         self.headers = headers
@@ -87,9 +90,7 @@ class _Stop(Exception):
 
 
 # RFC 9112 §3.2 / RFC 3986 §3.2.2: uri-host [ ":" port ]; reg-name, IPv4 or IP-literal.
-_HOST_RE: Final = re.compile(
-    rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?"
-)
+_HOST_RE: Final = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?")
 # The head on the wire is "METHOD SP target SP HTTP/1.1 CRLF", the header lines and a
 # final CRLF; the method and target are counted separately.
 _HEAD_OVERHEAD: Final = len(" ") * 2 + len("HTTP/1.1\r\n") + len("\r\n")
@@ -101,12 +102,12 @@ class RequestParser:
     __slots__ = (
         "_body_seen",
         "_events",
-        "_in_trailers",
         "_head",
         "_head_bytes",
         "_head_raw",
         "_headers",
         "_in_head",
+        "_in_trailers",
         "_max_body",
         "_max_head",
         "_parser",
@@ -241,6 +242,7 @@ class RequestParser:
 
     def _build_head(self, method: str, version: str, keep_alive: bool) -> RequestHead:
         hosts = 0
+        host: bytes | None = None
         content_length: int | None = None
         chunked = False
         expect = False
@@ -248,7 +250,8 @@ class RequestParser:
             lname = name.lower()
             if lname == b"host":
                 hosts += 1
-                if _HOST_RE.fullmatch(value.strip()) is None:
+                host = value.strip()
+                if _HOST_RE.fullmatch(host) is None:
                     self._stop(400, "invalid Host header")
             elif lname == b"content-length":
                 content_length = int(value)  # llhttp already rejected non-digits.
@@ -267,7 +270,15 @@ class RequestParser:
         if chunked and version == "1.0":
             keep_alive = False  # RFC 9112 §6.1: close after a 1.0 request with chunking.
         return RequestHead(
-            method, self._url, version, self._headers, keep_alive, content_length, chunked, expect
+            method,
+            self._url,
+            version,
+            self._headers,
+            keep_alive,
+            content_length,
+            chunked,
+            expect,
+            host,
         )
 
     def on_chunk_header(self) -> None:

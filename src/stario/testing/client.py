@@ -330,9 +330,19 @@ class TestClient(Generic[TracerT]):
         conn = self._server.open(self.client_address)
         exchange = _Exchange(self, conn, request, plan)
         conn.expect(request.method)
-        exchange.feeder = conn.send_request(request.head_bytes(), plan.body)
+        on_continue = None
+        if plan.body is not None and _expects_continue(request):
+            # RFC 9110 §10.1.1: hold the body until 100 Continue; never send it if the
+            # final answer comes first.
+            conn.send(request.head_bytes())
+
+            def on_continue() -> None:
+                exchange.feeder = conn.send_request(b"", plan.body)
+
+        else:
+            exchange.feeder = conn.send_request(request.head_bytes(), plan.body)
         try:
-            head, exchange.informational = await conn.read_head(exchange.deadline())
+            head, exchange.informational = await conn.read_head(exchange.deadline(), on_continue)
         except TimeoutError:
             await self._finish(exchange)
             raise exchange.timeout_error() from None
@@ -487,6 +497,10 @@ class StreamContext:
     ) -> None:
         if self._response is not None:
             await self._response.aclose()
+
+
+def _expects_continue(request: ClientRequest) -> bool:
+    return (request.headers.get("expect") or "").strip().lower() == "100-continue"
 
 
 def _location(head: ResponseHead) -> str | None:

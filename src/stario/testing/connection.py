@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from types import TracebackType
 
 from stario.config import ServerConfig
@@ -148,13 +148,18 @@ class ClientConnection:
         return asyncio.ensure_future(self._send_chunks(body.stream))
 
     async def _send_chunks(self, stream: AsyncIterable[bytes] | Iterable[bytes]) -> None:
-        if isinstance(stream, AsyncIterable):
-            async for chunk in stream:
-                self._send_chunk(chunk)
-        else:
-            for chunk in stream:
-                self._send_chunk(chunk)
-                await asyncio.sleep(0)  # let the handler see each chunk, like a socket would
+        try:
+            if isinstance(stream, AsyncIterable):
+                async for chunk in stream:
+                    self._send_chunk(chunk)
+            else:
+                for chunk in stream:
+                    self._send_chunk(chunk)
+                    await asyncio.sleep(0)  # let the handler see each chunk, like a socket would
+        except BaseException:
+            # The body can never complete: hang up, as a client process would.
+            self.close()
+            raise
         self.send(b"0\r\n\r\n")
 
     def _send_chunk(self, chunk: bytes | str) -> None:
@@ -180,8 +185,13 @@ class ClientConnection:
                 self._events.extend(self._parser.feed(data))
         return self._events.popleft()
 
-    async def read_head(self, deadline: float) -> tuple[ResponseHead, list[int]]:
-        """The final response head and the 1xx statuses that came before it."""
+    async def read_head(
+        self, deadline: float, on_continue: Callable[[], None] | None = None
+    ) -> tuple[ResponseHead, list[int]]:
+        """The final response head and the 1xx statuses that came before it.
+
+        ``on_continue`` runs when a ``100 Continue`` arrives (to send a held body).
+        """
         informational: list[int] = []
         while True:
             event = await self.next_event(deadline)
@@ -190,6 +200,9 @@ class ClientConnection:
             if not event.interim:
                 return event, informational
             informational.append(event.status_code)
+            if event.status_code == 100 and on_continue is not None:
+                on_continue()
+                on_continue = None
 
     async def read_body(self, deadline: float) -> bytes:
         """The rest of the current response body, as sent (transfer framing removed)."""

@@ -210,6 +210,8 @@ class StreamingResponse(ResponseBase):
         async for text in self.iter_text("utf-8"):
             for event in parser.feed(text):
                 yield event
+        for event in parser.finish():
+            yield event
 
     async def read(self) -> bytes:
         """The rest of the body, with ``Content-Encoding`` undone."""

@@ -39,7 +39,10 @@ class ServerSentEvent:
 
 
 class EventStreamParser:
-    """Incremental parser: ``feed(text)`` returns the events completed by ``text``."""
+    """Incremental parser: ``feed(text)`` returns the events completed by ``text``.
+
+    Call ``finish()`` at the end of the stream (a trailing CR may end the last line).
+    """
 
     __slots__ = ("_data", "_event", "_last_id", "_pending", "_retry", "_started")
 
@@ -66,6 +69,14 @@ class EventStreamParser:
             self._line(buffer[start : match.start()], events)
             start = match.end()
         self._pending = buffer[start:]
+        return events
+
+    def finish(self) -> list[ServerSentEvent]:
+        """The stream ended: a final CR still ends its line; an unfinished event is dropped."""
+        events: list[ServerSentEvent] = []
+        if self._pending.endswith("\r"):
+            self._line(self._pending[:-1], events)
+        self._pending = ""
         return events
 
     def _line(self, line: str, events: list[ServerSentEvent]) -> None:
