@@ -79,7 +79,9 @@ class App(Router):
 
     # --- tasks and lifecycle ------------------------------------------------------------
 
-    def create_task(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
+    def create_task(
+        self, coro: Coroutine[Any, Any, T], *, name: str | None = None
+    ) -> asyncio.Task[T]:
         """Start background work the server waits for (up to the graceful timeout)."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)

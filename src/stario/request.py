@@ -191,7 +191,9 @@ class Request:
                 yield self._body_bytes
             return
         if self._streamed:
-            raise StarioError("the body stream can be read only once", help="use body() to cache it")
+            raise StarioError(
+                "the body stream can be read only once", help="use body() to cache it"
+            )
         self._streamed = True
         while (chunk := await self._body.read()) is not None:
             yield chunk

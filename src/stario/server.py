@@ -119,7 +119,8 @@ class Server:
             self.tracer.close()
 
     async def _lifecycle(self) -> None:
-        assert self._stop is not None and self._started is not None
+        assert self._stop is not None
+        assert self._started is not None
         async with contextlib.AsyncExitStack() as stack:
             startup = self.tracer.start("server.startup", attributes=self.config.as_attributes())
             with startup:
@@ -199,7 +200,7 @@ class Server:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or force.done():
                     return
-                waiters: set[asyncio.Future[Any]] = {force, *self.app.tasks}  # noqa: C416
+                waiters: set[asyncio.Future[Any]] = {force, *self.app.tasks}
                 if self.registry.connections:
                     waiter = asyncio.get_running_loop().create_future()
                     self.registry.idle_waiter = waiter

@@ -113,10 +113,16 @@ class StarioProcess:
 # --- the client side ----------------------------------------------------------------------
 
 
-def send_request(port: int, target: str, method: str = "GET") -> socket.socket:
-    """Open a connection and send one keep-alive HTTP/1.1 request."""
+def connect(port: int) -> socket.socket:
+    """A TCP connection to the server; every read on it times out after `BOUND`."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=BOUND)
     sock.settimeout(BOUND)
+    return sock
+
+
+def send_request(port: int, target: str, method: str = "GET") -> socket.socket:
+    """Open a connection and send one keep-alive HTTP/1.1 request."""
+    sock = connect(port)
     sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     return sock
 
@@ -141,6 +147,24 @@ def read_to_eof(sock: socket.socket, data: bytearray | None = None) -> bytes:
         if not chunk:
             return bytes(out)
         out += chunk
+
+
+def fetch(sock: socket.socket, target: str, method: str = "GET") -> RawResponse:
+    """Send a request on an open keep-alive connection and read exactly its response."""
+    sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    data = bytearray()
+    read_until(sock, data, b"\r\n\r\n")
+    head_end = data.index(b"\r\n\r\n") + 4
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\r$", bytes(data[:head_end]))
+    assert length is not None, f"expected a content-length response: {bytes(data)!r}"
+    size = 0 if method == "HEAD" else int(length[1])
+    while len(data) < head_end + size:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed mid-body: {bytes(data)!r}"
+        data += chunk
+    response, rest = parse_response(bytes(data), head_request=method == "HEAD")
+    assert rest == b"", f"unexpected bytes after the response: {rest!r}"
+    return response
 
 
 @dataclass

@@ -224,3 +224,22 @@ async def read_responses(
         if remaining <= 0:
             raise AssertionError(f"timed out waiting for {count} responses, got {data!r}")
         data += await transport.read(timeout=remaining)
+
+
+# --- connection scripts -------------------------------------------------------------------
+
+
+def get(path: bytes = b"/") -> bytes:
+    """A minimal HTTP/1.1 GET for ``path``."""
+    return b"GET %b HTTP/1.1\r\nHost: a\r\n\r\n" % path
+
+
+async def echo_path(req: Request, w: Writer, span: Span) -> None:
+    """Answer with the request path."""
+    w.respond(req.path, "text/plain")
+
+
+async def settle(rounds: int = 20) -> None:
+    """Let ready callbacks and tasks run (no timing involved)."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)

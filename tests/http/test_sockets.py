@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -389,3 +389,27 @@ async def test_unix_socket_in_use_is_refused(sock_path: Path) -> None:
             async with running(unix_socket=str(sock_path)):
                 pass
         assert stat.S_ISSOCK(os.lstat(sock_path).st_mode)  # the live one is left alone
+
+
+# --- the same scenarios under uvloop (the production default when installed) --------------
+
+UVLOOP_SCENARIOS = [
+    test_header_cap_431_with_defaults,
+    test_declared_body_over_cap_413,
+    test_chunked_body_over_cap_413,
+    test_413_reaches_a_client_still_sending_its_body,
+    test_body_stall_408,
+    test_slowloris_partial_head_is_closed,
+    test_idle_keep_alive_connection_is_closed,
+    test_keep_alive_reuses_one_socket,
+    test_pipelining_order_over_a_socket,
+    test_pipelined_bad_request_answered_after_good_ones,
+    test_shutdown_finishes_in_flight_request_and_closes,
+]
+
+
+@pytest.mark.parametrize("scenario", UVLOOP_SCENARIOS, ids=lambda f: f.__name__[5:])
+def test_under_uvloop(scenario: Callable[[], Awaitable[None]]) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(asyncio.wait_for(scenario(), 30))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from stario.telemetry import MemoryTracer
 from stario.testing import TestClient
+
+from .demo import Log
 
 Client = TestClient[MemoryTracer]
 
@@ -72,8 +76,11 @@ async def test_receive_times_out_when_nothing_comes(client: Client) -> None:
         assert conn.take() == b""
 
 
-async def test_close_disconnects(client: Client) -> None:
+async def test_close_disconnects(client: Client, log: Log) -> None:
     conn = client.connection()
-    assert len(client._server.registry.connections) == 1
+    conn.send(b"GET /sse HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert (await conn.receive()).startswith(b"HTTP/1.1 200 OK\r\n")
+    assert not log.disconnected.is_set()
     conn.close()
-    assert client._server.registry.connections == set()
+    await asyncio.wait_for(log.disconnected.wait(), 5)
+    assert log.events == ["setup", "sse ended"]

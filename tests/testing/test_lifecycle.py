@@ -117,3 +117,12 @@ async def test_exception_in_the_test_still_tears_down(log: Log) -> None:
         async with TestClient(make_bootstrap(log)):
             raise KeyError("test failed")
     assert log.events == ["setup", "teardown"]
+
+
+async def test_a_client_runs_once(log: Log) -> None:
+    client = TestClient(make_bootstrap(log))
+    async with client:
+        pass
+    with pytest.raises(StarioError, match="runs its app once"):
+        async with client:
+            pass

@@ -153,7 +153,7 @@ pythonpath = ["."]
 
 _README = """# __NAME__
 
-A [stario](https://pypi.org/project/stario/) app: `main.py` serves a Datastar page
+A stario app: `main.py` serves a Datastar page
 (`static/index.html`) at `/` and JSON at `/api/hello?name=you`.
 
 ```console
@@ -206,11 +206,16 @@ def create_project(directory: Path) -> list[Path]:
     if directory.is_dir() and any(directory.iterdir()):
         raise UsageError(f"{directory} already exists and is not empty; choose another NAME")
     written: list[Path] = []
-    for relative, text in project_files(project_name(directory)).items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(Path(relative))
+    try:
+        for relative, text in project_files(project_name(directory)).items():
+            path = directory / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(Path(relative))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create {exc.filename or directory}: {exc.strerror or exc}"
+        ) from None
     return written
 
 

@@ -1,4 +1,4 @@
-"""The ``stario`` command: ``serve``, ``watch`` and ``--version``.
+"""The ``stario`` command: ``serve``, ``watch``, ``init`` and ``--version``.
 
 Parsing is a pure function of ``argv`` and the environment (`parse`,
 `build_config`); only `main` prints, exits with code 2 on bad input and runs things.
@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from stario.config import ServerConfig
 
+from .init import add_init_command, run_init
 from .loader import LoadError, load_bootstrap, one_line
 from .options import (
     OPTIONS,
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch-ignore", action="append", default=[], metavar="PATH",
         help="ignore changes under this path, or to files matching this glob (repeatable)",
     )  # fmt: skip
+    add_init_command(commands)
     return parser
 
 
@@ -186,8 +188,11 @@ def _watch(inv: Invocation) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``stario``; return the exit code (2 for bad input, one line on stderr)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        inv = parse(sys.argv[1:] if argv is None else argv, os.environ)
+        if args[:1] == ["init"]:
+            return run_init(build_parser().parse_args(args).name)
+        inv = parse(args, os.environ)
         return _watch(inv) if inv.command == "watch" else _serve(inv)
     except (UsageError, LoadError) as exc:
         print(f"stario: error: {exc}", file=sys.stderr, flush=True)

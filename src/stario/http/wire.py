@@ -43,8 +43,7 @@ def reason_phrase(status: int) -> str:
 
 # PERF: the status line of every known status is built once.
 _STATUS_LINES: Final = {
-    s.value: f"HTTP/1.1 {s.value} {reason_phrase(s.value)}\r\n".encode("ascii")
-    for s in HTTPStatus
+    s.value: f"HTTP/1.1 {s.value} {reason_phrase(s.value)}\r\n".encode("ascii") for s in HTTPStatus
 }
 
 

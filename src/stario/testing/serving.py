@@ -14,6 +14,7 @@ from typing import Any
 
 from stario.app import App
 from stario.config import ServerConfig
+from stario.errors import StarioError
 from stario.http.connection import ConnectionRegistry
 from stario.lifecycle import Bootstrap, run_bootstrap
 from stario.telemetry import Span, Tracer
@@ -37,6 +38,7 @@ class MemoryServer:
         self.live: set[HandlerRun] = set()
         self._stack: contextlib.AsyncExitStack | None = None
         self._startup: Span | None = None
+        self._started = False
 
     @property
     def running(self) -> bool:
@@ -45,6 +47,12 @@ class MemoryServer:
 
     async def start(self) -> None:
         """Run bootstrap setup and freeze the routes; on failure, clean up and raise."""
+        if self._started:
+            raise StarioError(
+                "a TestClient runs its app once",
+                help="create a new TestClient for each `async with` / `with` block",
+            )
+        self._started = True
         stack = contextlib.AsyncExitStack()
         startup = self.tracer.start("server.startup", attributes=self.config.as_attributes())
         try:

@@ -119,9 +119,22 @@ class SyncStreamingResponse(ResponseBase):
     """``StreamingResponse`` with plain iterators (``for chunk in r.iter_bytes()``)."""
 
     def __init__(self, inner: StreamingResponse, portal: _Portal) -> None:
-        self.__dict__.update(vars(inner))  # status, headers, url, history, ...
+        self.status_code = inner.status_code
+        self.reason_phrase = inner.reason_phrase
+        self.http_version = inner.http_version
+        self.raw_headers = inner.raw_headers
+        self.headers = inner.headers
+        self.url = inner.url
+        self.request = inner.request
+        self.history = inner.history
+        self.informational = inner.informational
         self._inner = inner
         self._portal = portal
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client disconnected from this response."""
+        return self._inner.is_closed
 
     def iter_raw(self) -> Iterator[bytes]:
         """Body pieces as they arrive, still content-encoded."""
