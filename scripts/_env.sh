@@ -31,19 +31,27 @@ make_venv() {
     "$dir/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[$extras]"
 }
 
-# find_python VERSION: a python of that minor version (PATH first, then pyenv).
+# runs PYTHON VERSION: true when PYTHON starts and is that minor version
+# (pyenv shims exist on PATH for versions that are not active, and fail).
+runs() {
+    "$1" -c "import sys; sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$2' else 1)" \
+        >/dev/null 2>&1
+}
+
+# find_python VERSION: a working python of that minor version (PATH, then pyenv).
 find_python() {
     local v="$1" candidate
-    if command -v "python$v" >/dev/null 2>&1; then command -v "python$v"; return 0; fi
+    local candidates=("$(command -v "python$v" 2>/dev/null || true)")
     if command -v pyenv >/dev/null 2>&1; then
         for candidate in $(pyenv versions --bare 2>/dev/null | grep -E "^$v(\.|$)" | sort -rV); do
-            if [ -x "$(pyenv prefix "$candidate")/bin/python$v" ]; then
-                echo "$(pyenv prefix "$candidate")/bin/python$v"; return 0
-            fi
+            candidates+=("$(pyenv prefix "$candidate" 2>/dev/null)/bin/python$v")
         done
     fi
-    for candidate in /root/.pyenv/versions/$v*/bin/python$v /usr/local/bin/python$v; do
-        if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+    candidates+=(/root/.pyenv/versions/$v*/bin/python$v /usr/local/bin/python$v /usr/bin/python$v)
+    for candidate in "${candidates[@]}"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && runs "$candidate" "$v"; then
+            echo "$candidate"; return 0
+        fi
     done
     return 1
 }

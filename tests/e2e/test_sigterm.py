@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ import pytest
 from tests.e2e.live import (
     BOUND,
     StarioProcess,
+    connect,
+    fetch,
     parse_response,
     read_to_eof,
     read_until,
@@ -57,6 +59,10 @@ async def events(c: Context, w: Writer) -> None:
     w.end()
 
 
+async def ping(c: Context, w: Writer) -> None:
+    responses.text(w, "pong")
+
+
 async def stubborn(c: Context, w: Writer) -> None:
     started("stubborn")
     await asyncio.sleep(30)  # ignores shutdown entirely
@@ -67,9 +73,12 @@ async def bootstrap(app: App, span: Span) -> AsyncIterator[None]:
     app.get("/slow", slow)
     app.get("/events", events)
     app.get("/stubborn", stubborn)
+    app.get("/ping", ping)
     yield
     Path("teardown.marker").write_text("torn down")
 """
+
+Serve = Callable[..., StarioProcess]
 
 BROKEN = """
 async def bootstrap(app, span):
@@ -85,7 +94,7 @@ def app_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(app_dir: Path) -> Iterator[Any]:
+def serve(app_dir: Path) -> Iterator[Serve]:
     """Start ``stario serve app:bootstrap --tracer json`` with a chosen graceful timeout."""
     started: list[StarioProcess] = []
 
@@ -110,24 +119,28 @@ def shutdown_span(proc: StarioProcess) -> dict[str, Any]:
 # Signal handling and transports differ between the two loops; both must drain.
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_sigterm_drains_in_flight_work_ends_streams_and_runs_teardown(
-    serve: Any, app_dir: Path, loop: str
+    serve: Serve, app_dir: Path, loop: str
 ) -> None:
-    proc: StarioProcess = serve("5", loop)
+    proc = serve("5", loop)
     port = proc.wait_listening()
+    idle = connect(port)
     stream = send_request(port, "/events")
     slow = send_request(port, "/slow")
     try:
+        assert fetch(idle, "/ping").body == b"pong"  # then it sits idle, kept alive
         sse = bytearray()
         read_until(stream, sse, b"data: tick\n\n", count=3)
         proc.wait_for_line(r"e2e: slow started")
         proc.terminate()
 
+        idle_rest = read_to_eof(idle)
         slow_raw = read_to_eof(slow)
         sse_raw = read_to_eof(stream, sse)
     finally:
-        stream.close()
-        slow.close()
+        for sock in (idle, stream, slow):
+            sock.close()
     assert proc.wait(BOUND) == 0
+    assert idle_rest == b""  # closed by the server without another response
 
     answer, rest = parse_response(slow_raw)
     assert (answer.status, answer.body, rest) == (200, b"done", b"")
@@ -148,15 +161,16 @@ def test_sigterm_drains_in_flight_work_ends_streams_and_runs_teardown(
     assert "server.startup" in names
     span = shutdown_span(proc)
     assert span["status"] == "ok"
+    assert span["attributes"]["connections.open"] == 3
     assert span["attributes"]["connections.force_closed"] == 0
     slow_spans = [s for s in spans if s["attributes"].get("request.path") == "/slow"]
     assert [s["attributes"]["response.status_code"] for s in slow_spans] == [200]
 
 
 def test_a_handler_that_ignores_shutdown_is_cut_off_after_the_graceful_timeout(
-    serve: Any, app_dir: Path
+    serve: Serve, app_dir: Path
 ) -> None:
-    proc: StarioProcess = serve("0.5")
+    proc = serve("0.5")
     port = proc.wait_listening()
     stuck = send_request(port, "/stubborn")
     try:
@@ -170,6 +184,29 @@ def test_a_handler_that_ignores_shutdown_is_cut_off_after_the_graceful_timeout(
     assert leftover == b""  # no answer: the connection was force-closed
     assert shutdown_span(proc)["attributes"]["connections.force_closed"] >= 1
     assert (app_dir / "teardown.marker").exists()
+
+
+def test_a_second_signal_skips_the_graceful_wait(serve: Serve) -> None:
+    proc = serve("60")
+    port = proc.wait_listening()
+    idle = connect(port)
+    stuck = send_request(port, "/stubborn")
+    try:
+        assert fetch(idle, "/ping").body == b"pong"
+        proc.wait_for_line(r"e2e: stubborn started")
+        proc.terminate()
+        # The idle connection closing shows the drain has begun; two signals sent back
+        # to back could merge into one while pending.
+        assert read_to_eof(idle) == b""
+        proc.terminate()
+        leftover = read_to_eof(stuck)
+    finally:
+        idle.close()
+        stuck.close()
+    # The graceful timeout is 60 s; only skipping it lets the process end within BOUND.
+    assert proc.wait(BOUND) == 0
+    assert leftover == b""
+    assert shutdown_span(proc)["attributes"]["connections.force_closed"] == 1
 
 
 def test_a_failing_bootstrap_exits_non_zero_without_listening(tmp_path: Path) -> None:

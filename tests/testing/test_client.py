@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -224,6 +225,25 @@ async def test_request_span_is_recorded(client: Client) -> None:
     assert client.tracer.spans[0].attributes["app.name"] == "demo"
     [span] = [s for s in client.tracer.find("GET") if s.attributes["request.path"] == "/text"]
     assert span.attributes["response.status_code"] == 200
+
+
+async def test_call_returns_after_the_handler_returned() -> None:
+    app = App()
+    done: list[str] = []
+
+    async def answer_then_work(c: Context, w: Writer) -> None:
+        responses.text(w, "answered")
+        for _ in range(5):
+            await asyncio.sleep(0)  # work after the response went out
+        c.span.attr("late", True)
+        done.append("handler returned")
+
+    app.get("/", answer_then_work)
+    async with TestClient(app) as client:
+        assert (await client.get("/")).text == "answered"
+        assert done == ["handler returned"]
+        [span] = client.tracer.find("GET")
+        assert span.attributes["late"] is True
 
 
 async def test_peer_address_is_configurable(log: Log) -> None:

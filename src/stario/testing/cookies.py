@@ -67,7 +67,7 @@ def _expiry(name: str, value: str, now: float) -> float | None:
         if not digits.isdigit():
             return None
         seconds = int(value)
-        return now + seconds
+        return now + seconds if seconds > 0 else 0.0
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
