@@ -136,7 +136,11 @@ _INDEX = f"""<!doctype html>
 </html>
 """
 
-_PYPROJECT = """[project]
+_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
 name = "__NAME__"
 version = "0.1.0"
 description = "A stario app."
@@ -145,6 +149,9 @@ dependencies = ["stario"]
 
 [project.optional-dependencies]
 dev = ["pytest>=8"]
+
+[tool.setuptools]
+py-modules = ["main"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
