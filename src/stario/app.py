@@ -70,6 +70,7 @@ class App(Router):
         if self._table is None:
             self._table = self.compile()
             self._fallback = self._wrap_app_middleware(_no_route)
+            self._frozen = True
         return self._table
 
     def _wrap_app_middleware(self, handler: Handler) -> Handler:

@@ -309,6 +309,7 @@ class Router:
         self._prefix = ""
         # Conflict checks for the whole tree live in the root router's registry.
         self._registry = patterns.Registry()
+        self._frozen = False
 
     @property
     def middleware(self) -> tuple[Middleware, ...]:
@@ -418,6 +419,7 @@ class Router:
             )
         chain = _check_middleware(middleware, f"{method} {pattern!r}")
         root, prefix = self._root()
+        root._check_open(f"{method} {pattern!r}")
         root._registry.add(method, patterns.parse_pattern(patterns.join(prefix, pattern)), name)
         self._routes.append((method, parsed, handler, name, chain))
 
@@ -446,6 +448,7 @@ class Router:
             )
         chain = _check_middleware(middleware, f"mount({prefix!r})")
         root, outer = self._root()
+        root._check_open(f"mount {prefix!r}")
         root._registry = root._registry.merged(router._registry, outer + prefix)
         router._parent = self
         router._prefix = prefix
@@ -453,6 +456,7 @@ class Router:
 
     def use(self, *middleware: Middleware) -> None:
         """Add router-wide middleware, outside mount and route middleware."""
+        self._root()[0]._check_open("middleware")
         self._middleware.extend(_check_middleware(middleware, "use()"))
 
     def compile(self) -> RouteTable:
@@ -483,6 +487,14 @@ class Router:
             out.append((method, pattern, composed, name))
         for mount_prefix, router, mount_mw in self._mounts:
             router._flatten(prefix + mount_prefix, (*chain, *mount_mw), out)
+
+    def _check_open(self, what: str) -> None:
+        # A route added after compile() would never be served; say so instead.
+        if self._frozen:
+            raise StarioError(
+                f"cannot register {what}: the routes were already compiled",
+                help="register every route, mount and middleware in bootstrap, before `yield`",
+            )
 
     def _root(self) -> tuple[Router, str]:
         """The outermost router and the joined mount prefixes from it down to self."""
