@@ -10,7 +10,7 @@ from __future__ import annotations
 from .json import JsonTracer
 from .memory import MemoryTracer
 from .noop import NoopTracer
-from .span import NOOP_SPAN, AttrValue, NoopSpan, Span, SpanEvent, SpanLink
+from .span import NOOP_SPAN, AttrValue, NoopSpan, Span, SpanEvent, SpanLink, format_traceback
 from .tracer import BaseTracer, Tracer, check_tracer, span_to_dict
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "SpanLink",
     "Tracer",
     "check_tracer",
+    "format_traceback",
     "span_to_dict",
 ]

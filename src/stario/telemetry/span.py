@@ -52,6 +52,28 @@ def _type_name(cls: type) -> str:
 _NOT_FAILURES: tuple[type[BaseException], ...] = (asyncio.CancelledError, GeneratorExit)
 
 
+# The stario package directory: frames from here at the top of a traceback are the
+# framework calling the handler, noise for whoever reads the trace.
+_FRAMEWORK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def format_traceback(exc: BaseException) -> str:
+    """The formatted traceback of ``exc`` without the framework's leading frames.
+
+    Frames of stario itself at the top of the stack (dispatch, middleware plumbing)
+    are dropped; frames below user code, chained exceptions and the last frame are
+    always kept.
+    """
+    tb = exc.__traceback__
+    while (
+        tb is not None
+        and tb.tb_next is not None
+        and tb.tb_frame.f_code.co_filename.startswith(_FRAMEWORK_DIR)
+    ):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
 @dataclass(slots=True)
 class SpanEvent:
     """Something that happened at one instant during a span (`body` holds long text)."""
@@ -168,8 +190,7 @@ class Span:
                 "exception.type": _type_name(type(exc)),
                 "exception.message": str(exc),
             }
-            body = "".join(traceback.format_exception(exc))
-            self.event("exception", attributes, body=body)
+            self.event("exception", attributes, body=format_traceback(exc))
 
     def fail(self, message: str) -> None:
         """Mark the span as failed with a short human-readable message."""
