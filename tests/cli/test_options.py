@@ -91,6 +91,14 @@ def test_flag_beats_env_var() -> None:
     assert config("--port", "9002", STARIO_PORT="9001").port == 9002
 
 
+def test_tracer_flag_beats_env_but_auto_defers_to_it() -> None:
+    env = {"STARIO_TRACER": "noop"}
+    assert parse(["serve", APP, "--tracer", "json"], env).tracer == "json"
+    assert parse(["serve", APP, "--tracer", "auto"], env).tracer == "noop"
+    assert parse(["serve", APP, "--tracer", "auto"], {}).tracer == "auto"
+    assert parse(["serve", APP], env).tracer == "noop"
+
+
 def test_bad_env_var_is_ignored_when_the_flag_is_given() -> None:
     assert config("--port", "9002", STARIO_PORT="abc").port == 9002
 

@@ -216,6 +216,8 @@ def resolve(flags: Mapping[str, str | None], env: Mapping[str, str]) -> dict[str
     settings: dict[str, Setting] = {}
     for opt in OPTIONS:
         raw = flags.get(opt.name)
+        if opt.name == "tracer" and raw == "auto" and env.get(opt.env):
+            raw = None  # `--tracer auto` means "decide for me": a STARIO_TRACER choice wins.
         from_env = raw is None
         if raw is None:
             raw = env.get(opt.env) or None
