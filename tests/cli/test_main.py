@@ -85,7 +85,7 @@ def test_watch_help_lists_watch_flags(capsys: pytest.CaptureFixture[str]) -> Non
         ["frobnicate"],
         [],
         ["serve", "no_such_module_here:bootstrap"],
-        ["serve", "main:bootstrap", "--tracer", "tty"],
+        ["serve", "main:bootstrap", "--tracer", "ttyy"],
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
@@ -106,9 +106,10 @@ def test_usage_errors_exit_2_with_one_line(
         (["--port", "abc"], {}, "stario: error: --port must be an integer (got 'abc')"),
         ([], {"STARIO_PORT": "abc"}, "stario: error: STARIO_PORT=abc: --port must be an integer"),
         (
-            ["--tracer", "sqlite"],
+            ["--tracer", "sqlit"],
             {},
-            "stario: error: --tracer sqlite is not available in this version (use json or noop)",
+            "stario: error: --tracer must be auto, json, sqlite, tty, noop, otel or "
+            "MODULE:CALLABLE (got 'sqlit')",
         ),
         (
             ["--max-request-header-bytes", "100"],

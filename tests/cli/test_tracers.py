@@ -49,7 +49,8 @@ def test_json_and_noop() -> None:
     assert isinstance(make_tracer("noop"), NoopTracer)
 
 
-def test_auto_currently_picks_json() -> None:
+def test_auto_picks_json_when_stdout_is_not_a_terminal() -> None:
+    # Under pytest stdout is captured, never a terminal.
     tracer = make_tracer("auto")
     try:
         assert isinstance(tracer, JsonTracer)
@@ -57,15 +58,26 @@ def test_auto_currently_picks_json() -> None:
         tracer.close()
 
 
-@pytest.mark.parametrize("name", ["sqlite", "tty", "otel"])
-def test_names_of_later_releases_are_refused(name: str) -> None:
-    assert tracer_error(name) == (
-        f"--tracer {name} is not available in this version (use json or noop)"
-    )
+@pytest.mark.parametrize(
+    ("name", "class_name"),
+    [("sqlite", "SqliteTracer"), ("tty", "TtyTracer"), ("otel", "OtelTracer")],
+)
+def test_every_builtin_name_builds_its_tracer(
+    name: str, class_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STARIO_TRACES_SQLITE", str(tmp_path / "t.sqlite3"))
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:9/v1/traces")
+    tracer = make_tracer(name)
+    try:
+        assert type(tracer).__name__ == class_name
+    finally:
+        tracer.close()
 
 
 def test_unknown_name() -> None:
-    assert tracer_error("jsn") == "--tracer must be auto, json, noop or MODULE:CALLABLE (got 'jsn')"
+    assert tracer_error("jsn") == (
+        "--tracer must be auto, json, sqlite, tty, noop, otel or MODULE:CALLABLE (got 'jsn')"
+    )
 
 
 def test_custom_factory_is_called_and_its_tracer_used(project: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stario import App, Context, Writer
-from stario.telemetry import MemoryTracer, format_traceback
+from stario.telemetry import format_traceback
 from stario.testing import TestClient
 
 

@@ -113,10 +113,10 @@ class Option:
 _CONFIG_DEFAULTS = {f.name: f.default for f in fields(ServerConfig) if f.default is not MISSING}
 
 _TRACER_HELP = (
-    "where spans go: json (NDJSON lines on stdout), noop (nothing), or MODULE:CALLABLE "
-    "(a zero-argument factory returning a Tracer); auto currently picks json (the tty "
-    "span tree on a terminal arrives in a later release); sqlite, tty and otel are not "
-    "available in this version"
+    "where spans go: auto (tty on a terminal, else json), json (NDJSON lines on stdout), "
+    "sqlite (stario-traces.sqlite3 or $STARIO_TRACES_SQLITE), tty (live span tree), "
+    "noop (nothing), otel (OTLP via OTEL_EXPORTER_OTLP_*; needs stario[otel]), or "
+    "MODULE:CALLABLE (a zero-argument factory returning a Tracer)"
 )
 
 OPTIONS: tuple[Option, ...] = (

@@ -1,13 +1,16 @@
 """Turning ``--tracer`` into a `Tracer`.
 
-``json`` and ``noop`` are built in; ``MODULE:CALLABLE`` names a zero-argument factory
-(a class works) whose result must satisfy the `Tracer` protocol. ``sqlite``, ``tty``
-and ``otel`` are accepted names that this version cannot build yet; they fail with a
-clear message instead of silently falling back to something else.
+``auto`` (the span tree on a terminal, JSON lines otherwise), ``json``, ``sqlite``,
+``tty``, ``noop`` and ``otel`` are built in; ``MODULE:CALLABLE`` names a zero-argument
+factory (a class works) whose result must satisfy the `Tracer` protocol.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
+from stario.errors import StarioError
 from stario.telemetry import JsonTracer, NoopTracer, Tracer, check_tracer
 
 from .loader import LoadError, load_object, one_line
@@ -15,10 +18,10 @@ from .options import UsageError
 
 __all__ = ["AVAILABLE", "UNAVAILABLE", "TracerError", "check_tracer_spec", "make_tracer"]
 
-AVAILABLE = ("auto", "json", "noop")
+AVAILABLE = ("auto", "json", "sqlite", "tty", "noop", "otel")
 """Tracer names this version builds."""
 
-UNAVAILABLE = ("sqlite", "tty", "otel")
+UNAVAILABLE: tuple[str, ...] = ()
 """Tracer names that exist in the design but not in this version."""
 
 
@@ -32,19 +35,55 @@ def check_tracer_spec(spec: str) -> None:
         return
     if spec in UNAVAILABLE:
         raise TracerError(f"--tracer {spec} is not available in this version (use json or noop)")
-    raise TracerError(f"--tracer must be auto, json, noop or MODULE:CALLABLE (got {spec!r})")
+    raise TracerError(
+        f"--tracer must be auto, json, sqlite, tty, noop, otel or MODULE:CALLABLE (got {spec!r})"
+    )
 
 
 def make_tracer(spec: str) -> Tracer:
     """Build the tracer `spec` names, or raise `TracerError` saying what is wrong."""
     check_tracer_spec(spec)
-    # auto: the tty span tree on a terminal arrives in a later release; until then
-    # auto currently picks json, which is also what it picks without a terminal.
-    if spec in ("auto", "json"):
-        return JsonTracer()
-    if spec == "noop":
-        return NoopTracer()
-    return _custom(spec)
+    builder = _BUILTIN.get(spec)
+    if builder is None:
+        return _custom(spec)
+    try:
+        return builder()
+    except (StarioError, RuntimeError, ValueError, OSError) as exc:
+        raise TracerError(f"--tracer {spec}: {one_line(str(exc))}") from None
+
+
+def _auto() -> Tracer:
+    from stario.telemetry.tty import TtyTracer, is_terminal
+
+    return TtyTracer() if is_terminal(sys.stdout) else JsonTracer()
+
+
+def _sqlite() -> Tracer:
+    from stario.telemetry.sqlite import SqliteTracer
+
+    return SqliteTracer()
+
+
+def _tty() -> Tracer:
+    from stario.telemetry.tty import TtyTracer
+
+    return TtyTracer()
+
+
+def _otel() -> Tracer:
+    from stario.telemetry.otel import OtelTracer
+
+    return OtelTracer()
+
+
+_BUILTIN: dict[str, Callable[[], Tracer]] = {
+    "auto": _auto,
+    "json": JsonTracer,
+    "sqlite": _sqlite,
+    "tty": _tty,
+    "noop": NoopTracer,
+    "otel": _otel,
+}
 
 
 def _custom(spec: str) -> Tracer:

@@ -8,20 +8,16 @@ requests down or growing memory without bound.
 
 from __future__ import annotations
 
-import atexit
 import json
 import math
-import os
 import sys
-import threading
-import weakref
-from collections import deque
 from typing import Any, Protocol, cast
 
+from ._writer import QueuedTracer, int_setting
 from .span import Span
-from .tracer import BaseTracer, span_to_dict
+from .tracer import span_to_dict
 
-__all__ = ["ByteSink", "JsonTracer"]
+__all__ = ["ByteSink", "JsonTracer", "encode_span", "to_json"]
 
 QUEUE_ENV = "STARIO_TRACES_JSON_QUEUE"
 BATCH_ENV = "STARIO_TRACES_JSON_BATCH"
@@ -41,7 +37,7 @@ class ByteSink(Protocol):
         ...
 
 
-class JsonTracer(BaseTracer):
+class JsonTracer(QueuedTracer[Span]):
     """Writes each ended span as one compact JSON line (see `span_to_dict`).
 
     `stream` defaults to standard output's binary buffer, looked up now.
@@ -52,6 +48,8 @@ class JsonTracer(BaseTracer):
     `close()` writes everything queued, waiting at most `close_timeout` seconds.
     """
 
+    _kind = "json"
+
     def __init__(
         self,
         stream: ByteSink | None = None,
@@ -61,72 +59,20 @@ class JsonTracer(BaseTracer):
         close_timeout: float = 5.0,
     ) -> None:
         self.stream: ByteSink = _stdout_sink() if stream is None else stream
-        self.max_queue = _setting("max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE)
-        self.batch_size = _setting("batch_size", batch_size, BATCH_ENV, DEFAULT_BATCH)
-        self.close_timeout = close_timeout
-        self.dropped = 0
         self.write_errors = 0
-        self._closed = False
-        self._init_queue()
-        _track(self)
-
-    def _init_queue(self) -> None:
-        # RLock: close() from a signal handler that interrupted export() on the
-        # same thread must not deadlock on the lock export() already holds.
-        self._cond = threading.Condition(threading.RLock())
-        self._queue: deque[Span] = deque()
-        self._thread: threading.Thread | None = None
-        # Held around each write so fork() never copies the stream's own buffer lock
-        # in a locked state (the child would block forever on its first write).
-        self._io_lock = threading.Lock()
+        super().__init__(
+            max_queue=int_setting("JsonTracer", "max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE),
+            batch_size=int_setting(
+                "JsonTracer", "batch_size", batch_size, BATCH_ENV, DEFAULT_BATCH
+            ),
+            close_timeout=close_timeout,
+        )
 
     def export(self, span: Span) -> None:
         """Queue the span for the writer thread, or drop and count it if full."""
-        with self._cond:
-            if self._closed or len(self._queue) >= self.max_queue:
-                self.dropped += 1
-                return
-            self._queue.append(span)
-            if self._thread is None:
-                self._start_writer()
-            self._cond.notify()
+        self._enqueue(span)
 
-    def close(self) -> None:
-        """Write everything queued, stop the writer thread, report drops on stderr."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self.close_timeout)
-        with self._cond:
-            # The writer is stuck on a blocked stream: what it never took is lost.
-            self.dropped += len(self._queue)
-            self._queue.clear()
-        if self.dropped:
-            _warn(f"stario: json tracer dropped {self.dropped} spans (queue full)")
-
-    def _start_writer(self) -> None:
-        # Started lazily so a tracer built before fork() gets its thread in the child.
-        self._thread = threading.Thread(target=self._run, name="stario-json-tracer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (batch := self._next_batch()) is not None:
-            self._write(batch)
-
-    def _next_batch(self) -> list[Span] | None:
-        with self._cond:
-            while not self._queue:
-                if self._closed:
-                    return None
-                self._cond.wait()
-            count = min(len(self._queue), self.batch_size)
-            return [self._queue.popleft() for _ in range(count)]
-
-    def _write(self, batch: list[Span]) -> None:
+    def _write_batch(self, batch: list[Span]) -> None:
         lines = []
         for span in batch:
             try:
@@ -143,22 +89,22 @@ class JsonTracer(BaseTracer):
                 self.write_errors += 1
 
     def _after_fork(self) -> None:
-        # The parent's lock may be held by a thread that does not exist here, and
-        # the parent still owns (and will write) what was queued before the fork.
-        self._init_queue()
-        self.dropped = 0
+        super()._after_fork()
         self.write_errors = 0
 
 
 def encode_span(span: Span) -> bytes:
     """One NDJSON line (with its newline) for a span; odd values become strings."""
-    record = span_to_dict(span)
-    try:
-        text = _dumps(record)
-    except ValueError:  # NaN or infinity: not JSON, so spell them as strings.
-        text = _dumps(_finite(record))
     # Lone surrogates become \\uXXXX escapes, which are still valid JSON.
-    return (text + "\n").encode("utf-8", "backslashreplace")
+    return (to_json(span_to_dict(span)) + "\n").encode("utf-8", "backslashreplace")
+
+
+def to_json(value: object) -> str:
+    """Compact JSON text; NaN and infinities become strings, other odd values `str()`."""
+    try:
+        return _dumps(value)
+    except ValueError:  # NaN or infinity: not JSON, so spell them as strings.
+        return _dumps(_finite(value))
 
 
 def _dumps(record: object) -> str:
@@ -174,23 +120,6 @@ def _finite(value: Any) -> Any:
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
-    return value
-
-
-def _setting(name: str, given: int | None, env: str, default: int) -> int:
-    if given is not None:
-        if given < 1:
-            raise ValueError(f"JsonTracer {name} must be >= 1, got {given}")
-        return given
-    raw = os.environ.get(env)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(f"{env} must be an integer >= 1, got {raw!r}")
     return value
 
 
@@ -215,57 +144,3 @@ def _stdout_sink() -> ByteSink:
         raise ValueError("JsonTracer needs a stream: sys.stdout is None")
     buffer = getattr(out, "buffer", None)
     return _TextSink(out) if buffer is None else cast(ByteSink, buffer)
-
-
-def _warn(line: str) -> None:
-    try:
-        if sys.stderr is not None:
-            print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
-_live: weakref.WeakSet[JsonTracer] = weakref.WeakSet()
-_hooks_installed = False
-
-
-def _track(tracer: JsonTracer) -> None:
-    global _hooks_installed
-    _live.add(tracer)
-    if not _hooks_installed:
-        _hooks_installed = True
-        # A forgotten close() would otherwise lose the spans still queued at exit.
-        atexit.register(_close_all)
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(
-                before=_hold_writes,
-                after_in_parent=_release_writes,
-                after_in_child=_reset_all_after_fork,
-            )
-
-
-def _close_all() -> None:
-    for tracer in list(_live):
-        tracer.close()
-
-
-_held: list[threading.Lock] = []
-
-
-def _hold_writes() -> None:
-    # Wait for in-flight writes to finish; a stream stuck longer than the close
-    # timeout is stuck in the child too, so do not let it block fork() forever.
-    for tracer in list(_live):
-        if tracer._io_lock.acquire(timeout=tracer.close_timeout):
-            _held.append(tracer._io_lock)
-
-
-def _release_writes() -> None:
-    while _held:
-        _held.pop().release()
-
-
-def _reset_all_after_fork() -> None:
-    _release_writes()
-    for tracer in list(_live):
-        tracer._after_fork()

@@ -1,0 +1,344 @@
+"""A tracer that stores every finished span in an SQLite file, ready for SQL.
+
+`export()` only queues the span; a daemon thread owns the one write connection and
+inserts each batch in a single transaction. The file is in WAL mode, so the
+`sqlite3` shell or a dashboard can read it while the server writes. A failed write
+(database locked, disk full, I/O error) is counted in `telemetry_status`, retried
+with backoff and finally dropped: the file is a diagnostic aid and never a reason
+for a request to wait or the server to stop. The schema is in `_sqlite_schema`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
+from ._writer import QueuedTracer, int_setting, warn
+from .json import to_json
+from .span import AttrValue, Span
+
+__all__ = ["SCHEMA_VERSION", "SqliteTracer", "TraceFileError"]
+
+PATH_ENV = "STARIO_TRACES_SQLITE"
+QUEUE_ENV = "STARIO_TRACES_SQLITE_QUEUE"
+BATCH_ENV = "STARIO_TRACES_SQLITE_BATCH"
+DEFAULT_PATH = "stario-traces.sqlite3"
+DEFAULT_QUEUE = 10_000
+DEFAULT_BATCH = 512
+_MAX_OPEN = 100_000  # open spans whose depth is remembered (bounds leaked spans)
+_MAX_ENDED = 4_096  # ended spans whose depth is remembered, for late children
+
+_INSERT_SPAN = """INSERT OR IGNORE INTO spans (span_id, trace_id, parent_id, depth, name,
+    start_ns, end_ns, duration_ns, status, error, request_method, request_path,
+    response_status_code, attributes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_INSERT_EVENT = """INSERT OR IGNORE INTO span_events (span_id, seq, time_ns, name,
+    attributes_json, body) VALUES (?, ?, ?, ?, ?, ?)"""
+_INSERT_LINK = """INSERT OR IGNORE INTO span_links (span_id, seq, linked_trace_id,
+    linked_span_id, attributes_json) VALUES (?, ?, ?, ?, ?)"""
+# Counters are totals for the file: several processes and runs add to them.
+_ADD_STATUS = """INSERT INTO telemetry_status (key, value) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET value = coalesce(value, 0) + excluded.value"""
+_SET_STATUS = "INSERT OR REPLACE INTO telemetry_status (key, value) VALUES (?, ?)"
+
+# SQLite result codes (low byte) that mean "this path can never work": fail at startup.
+_FATAL_CODES = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY}
+)
+
+# Connections inherited over fork(): never used or closed in the child, because
+# closing the parent's connection here could disturb its locks and its WAL.
+_inherited: list[sqlite3.Connection] = []
+
+
+@dataclass(slots=True)
+class _Rows:
+    """One batch of spans, turned into parameter rows for the three tables."""
+
+    spans: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    links: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class SqliteTracer(QueuedTracer[tuple[Span, int]]):
+    """Writes each ended span as rows of an SQLite file (WAL), on a writer thread.
+
+    `path` defaults to `$STARIO_TRACES_SQLITE`, else `stario-traces.sqlite3` in the
+    current directory; the file and its schema are created now, and a file that is
+    not a stario trace file (or has a newer schema) raises `TraceFileError`.
+    `max_queue` (env `STARIO_TRACES_SQLITE_QUEUE`, default 10000) bounds the spans
+    waiting; `batch_size` (env `STARIO_TRACES_SQLITE_BATCH`, default 512) bounds the
+    spans per transaction. A failed transaction is retried after each of
+    `retry_delays` seconds, then its spans are dropped. Counters: `spans_written`,
+    `batches_written`, `dropped`, `writer_errors`, with `last_error` and
+    `last_error_at_ns`; the file's `telemetry_status` table holds the same totals.
+    """
+
+    _kind = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        max_queue: int | None = None,
+        batch_size: int | None = None,
+        busy_timeout: float = 5.0,
+        retry_delays: Iterable[float] = (0.1, 0.5, 2.0),
+        close_timeout: float = 10.0,
+    ) -> None:
+        self.path = _resolve_path(path)
+        self.busy_timeout = busy_timeout
+        self.retry_delays = tuple(retry_delays)
+        self._reset_counters()
+        self._depths: dict[str, int] = {}
+        self._ended: dict[str, int] = {}
+        self._conn: sqlite3.Connection | None = None
+        queue = int_setting("SqliteTracer", "max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE)
+        batch = int_setting("SqliteTracer", "batch_size", batch_size, BATCH_ENV, DEFAULT_BATCH)
+        self._prepare_file()
+        super().__init__(max_queue=queue, batch_size=batch, close_timeout=close_timeout)
+
+    def _reset_counters(self) -> None:
+        self.spans_written = 0
+        self.batches_written = 0
+        self.writer_errors = 0
+        self.last_error: str | None = None
+        self.last_error_at_ns: int | None = None
+        self._saved_dropped = 0
+        self._saved_errors = 0
+        self._started_ns = time.time_ns()
+        self._fresh = True  # the next transaction records pid and started_at_ns
+
+    def _prepare_file(self) -> None:
+        # Opened once here so a wrong path fails at startup with a clear message;
+        # the writer thread opens its own connection later.
+        try:
+            open_trace_db(self.path, self.busy_timeout).close()
+        except sqlite3.Error as exc:
+            if exc.sqlite_errorcode & 0xFF in _FATAL_CODES:
+                raise TraceFileError(
+                    f"cannot open trace file {self.path}: {exc}",
+                    help=f"set {PATH_ENV} to a writable file path",
+                ) from None
+            self._record_error(exc)  # locked or busy right now: the writer retries
+
+    # --- on the event loop -----------------------------------------------------------
+
+    def on_start(self, span: Span) -> None:
+        """Remember the span's depth in its trace (root 0, child = parent + 1)."""
+        depths = self._depths
+        if len(depths) >= _MAX_OPEN:
+            _forget_oldest(depths)
+        depths[span.span_id] = self._depth(span)
+
+    def export(self, span: Span) -> None:
+        """Queue the span for the writer thread, or drop and count it if full."""
+        depth = self._depths.pop(span.span_id, None)
+        if depth is None:  # built without start(), or forgotten while open
+            depth = self._depth(span)
+        ended = self._ended
+        if len(ended) >= _MAX_ENDED:
+            _forget_oldest(ended)
+        ended[span.span_id] = depth
+        self._enqueue((span, depth))
+
+    def _depth(self, span: Span) -> int:
+        parent = span.parent_id
+        if parent is None:
+            return 0
+        depth = self._depths.get(parent)
+        if depth is None:  # the parent already ended (or is unknown: assume a root)
+            depth = self._ended.get(parent, 0)
+        return depth + 1
+
+    # --- on the writer thread ----------------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """Open the writer's connection: WAL mode, schema ready. Runs on the writer thread.
+
+        Override to set more pragmas; call `super().connect()` first.
+        """
+        return open_trace_db(self.path, self.busy_timeout)
+
+    def _write_batch(self, batch: list[tuple[Span, int]]) -> None:
+        rows = _Rows()
+        for span, depth in batch:
+            try:
+                _add_rows(rows, span, depth)
+            except Exception as exc:  # e.g. an attribute whose str() raises
+                self._record_error(exc)
+                self._count_dropped(1)
+        if rows.spans and not self._store(rows):
+            self._count_dropped(len(rows.spans))
+
+    def _writer_exit(self) -> None:
+        if self.dropped != self._saved_dropped or self.writer_errors != self._saved_errors:
+            self._store(_Rows())  # the final counters
+        self._forget_connection()
+
+    def _store(self, rows: _Rows) -> bool:
+        """Write `rows` in one transaction, retrying after each of `retry_delays`."""
+        for delay in (*self.retry_delays, None):
+            try:
+                with self._io_lock:
+                    self._transaction(rows)
+                return True
+            except Exception as exc:  # sqlite3.Error, TraceFileError, MemoryError ...
+                self._record_error(exc)
+                self._forget_connection()  # reopen: a broken or read-only handle stays so
+                if delay is None:
+                    return False
+                self._pause(delay)
+        return False  # unreachable: the loop always returns
+
+    def _transaction(self, rows: _Rows) -> None:
+        if self._conn is None:
+            self._conn = self.connect()
+        conn = self._conn
+        dropped, errors = self.dropped, self.writer_errors
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT_SPAN, rows.spans)
+            conn.executemany(_INSERT_EVENT, rows.events)
+            conn.executemany(_INSERT_LINK, rows.links)
+            self._write_status(conn, len(rows.spans), dropped, errors)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        self._saved_dropped, self._saved_errors = dropped, errors
+        self._fresh = False
+        if rows.spans:
+            self.spans_written += len(rows.spans)
+            self.batches_written += 1
+
+    def _write_status(
+        self, conn: sqlite3.Connection, spans: int, dropped: int, errors: int
+    ) -> None:
+        added = (
+            ("spans_written", spans),
+            ("batches_written", 1 if spans else 0),
+            ("spans_dropped", dropped - self._saved_dropped),
+            ("writer_errors", errors - self._saved_errors),
+        )
+        conn.executemany(_ADD_STATUS, [item for item in added if item[1]])
+        values: list[tuple[str, object]] = []
+        if errors != self._saved_errors:
+            values += [("last_error", self.last_error), ("last_error_at_ns", self.last_error_at_ns)]
+        if self._fresh:
+            values += [("pid", os.getpid()), ("started_at_ns", self._started_ns)]
+        conn.executemany(_SET_STATUS, values)
+
+    def _record_error(self, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.last_error_at_ns = time.time_ns()
+        self.writer_errors += 1
+
+    def _forget_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # Under the I/O lock: closing takes SQLite's own mutexes, which fork() must
+            # not copy while they are held.
+            with self._io_lock, contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def _report(self) -> None:
+        if self.dropped:
+            warn(
+                f"stario: sqlite tracer dropped {self.dropped} spans "
+                "(queue full or writes kept failing)"
+            )
+        if self.writer_errors:
+            warn(
+                f"stario: sqlite tracer had {self.writer_errors} write errors on {self.path}; "
+                f"last: {self.last_error}"
+            )
+
+    def _after_fork(self) -> None:
+        super()._after_fork()
+        if self._conn is not None:
+            _inherited.append(self._conn)
+            self._conn = None
+        self._reset_counters()
+
+
+def _add_rows(rows: _Rows, span: Span, depth: int) -> None:
+    attrs = span.attributes
+    end_ns = span.start_ns if span.end_ns is None else span.end_ns
+    span_id = span.span_id
+    rows.spans.append(
+        (
+            span_id,
+            span.trace_id,
+            span.parent_id,
+            depth,
+            _text(span.name),
+            _int64(span.start_ns),
+            _int64(end_ns),
+            _int64(end_ns - span.start_ns),
+            span.status,
+            None if span.error is None else _text(span.error),
+            _str_attr(attrs, "request.method"),
+            _str_attr(attrs, "request.path"),
+            _int_attr(attrs, "response.status_code"),
+            _text(to_json(attrs)),
+        )
+    )
+    for seq, event in enumerate(span.events):
+        body = None if event.body is None else _text(event.body)
+        attributes = _text(to_json(event.attributes))
+        time_ns = _int64(event.time_ns)
+        rows.events.append((span_id, seq, time_ns, _text(event.name), attributes, body))
+    for seq, link in enumerate(span.links):
+        attributes = _text(to_json(link.attributes))
+        rows.links.append((span_id, seq, link.trace_id, link.span_id, attributes))
+
+
+def _text(value: str) -> str:
+    # Lone surrogates cannot be stored as UTF-8: keep them visible as \udcxx.
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _int64(value: int) -> int:
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError(f"{value} does not fit an SQLite INTEGER")
+    return value
+
+
+def _str_attr(attrs: dict[str, AttrValue], key: str) -> str | None:
+    value = attrs.get(key)
+    return _text(value) if isinstance(value, str) else None
+
+
+def _int_attr(attrs: dict[str, AttrValue], key: str) -> int | None:
+    value = attrs.get(key)
+    if type(value) is int and -(2**63) <= value < 2**63:
+        return value
+    return None
+
+
+def _forget_oldest(mapping: dict[str, int]) -> None:
+    # Dicts keep insertion order, so the first key is the oldest entry.
+    with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+        del mapping[next(iter(mapping))]
+
+
+def _resolve_path(path: str | os.PathLike[str] | None) -> str:
+    if path is None:
+        path = os.environ.get(PATH_ENV) or DEFAULT_PATH
+    # Absolute now, so a later chdir() cannot move where traces go.
+    return os.path.abspath(os.fspath(path))
