@@ -107,10 +107,12 @@ def to_json(value: object) -> str:
         return _dumps(_finite(value))
 
 
+# PERF: json.dumps with non-default options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
 def _dumps(record: object) -> str:
-    return json.dumps(
-        record, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
-    )
+    return _ENCODER.encode(record)
 
 
 def _finite(value: Any) -> Any:
