@@ -9,15 +9,14 @@ keeps each tracer usable in a child process after `fork()`.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import threading
-import weakref
 from abc import abstractmethod
 from collections import deque
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
+from ._process import track
 from .tracer import BaseTracer
 
 __all__ = ["QueuedTracer", "int_setting", "warn"]
@@ -44,7 +43,7 @@ class QueuedTracer(BaseTracer, Generic[T]):
         self.dropped = 0
         self._closed = False
         self._init_queue()
-        _track(self)
+        track(self)
 
     def _init_queue(self) -> None:
         # RLock: close() from a signal handler that interrupted export() on the
@@ -179,49 +178,3 @@ def warn(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
-
-
-_live: weakref.WeakSet[QueuedTracer[Any]] = weakref.WeakSet()
-_hooks_installed = False
-
-
-def _track(tracer: QueuedTracer[T]) -> None:
-    global _hooks_installed
-    _live.add(tracer)
-    if not _hooks_installed:
-        _hooks_installed = True
-        # A forgotten close() would otherwise lose the spans still queued at exit.
-        atexit.register(_close_all)
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(
-                before=_hold_writes,
-                after_in_parent=_release_writes,
-                after_in_child=_reset_all_after_fork,
-            )
-
-
-def _close_all() -> None:
-    for tracer in list(_live):
-        tracer.close()
-
-
-_held: list[threading.Lock] = []
-
-
-def _hold_writes() -> None:
-    # Wait for in-flight writes to finish; a sink stuck longer than the close
-    # timeout is stuck in the child too, so do not let it block fork() forever.
-    for tracer in list(_live):
-        if tracer._io_lock.acquire(timeout=tracer.close_timeout):
-            _held.append(tracer._io_lock)
-
-
-def _release_writes() -> None:
-    while _held:
-        _held.pop().release()
-
-
-def _reset_all_after_fork() -> None:
-    _release_writes()
-    for tracer in list(_live):
-        tracer._after_fork()

@@ -9,16 +9,15 @@ written, with no cursor control codes at all.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import sys
 import threading
 import time
-import weakref
 from collections import deque
 from typing import Protocol
 
+from ._process import track
 from .span import Span
 from .tracer import BaseTracer
 from .tty_render import Theme, TraceBuffer, render_footer
@@ -122,7 +121,7 @@ class TtyTracer(BaseTracer):
         self._dropped = 0
         self._closed = False
         self._init_state()
-        _track(self)
+        track(self)
 
     def _init_state(self) -> None:
         # RLock: close() from a signal handler that interrupted export() on the same
@@ -282,44 +281,3 @@ def _warn(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
-
-
-_live: weakref.WeakSet[TtyTracer] = weakref.WeakSet()
-_held: list[threading.Lock] = []
-_hooks_installed = False
-
-
-def _track(tracer: TtyTracer) -> None:
-    global _hooks_installed
-    _live.add(tracer)
-    if not _hooks_installed:
-        _hooks_installed = True
-        # A forgotten close() would otherwise lose queued trees and leave a footer.
-        atexit.register(_close_all)
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(
-                before=_hold_writes, after_in_parent=_release_writes, after_in_child=_reset
-            )
-
-
-def _close_all() -> None:
-    for tracer in list(_live):
-        tracer.close()
-
-
-def _hold_writes() -> None:
-    # A stream stuck longer than the close timeout is stuck in the child too.
-    for tracer in list(_live):
-        if tracer._io_lock.acquire(timeout=tracer.close_timeout):
-            _held.append(tracer._io_lock)
-
-
-def _release_writes() -> None:
-    while _held:
-        _held.pop().release()
-
-
-def _reset() -> None:
-    _release_writes()
-    for tracer in list(_live):
-        tracer._after_fork()
