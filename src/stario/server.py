@@ -9,7 +9,6 @@ import signal
 import socket
 import stat
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from stario.config import ServerConfig
 from stario.errors import StarioError
 from stario.http.connection import Connection, ConnectionRegistry
 from stario.lifecycle import Bootstrap, run_bootstrap
+from stario.shutdown import drain
 from stario.telemetry import NoopTracer, Span, Tracer
 
 __all__ = ["Server"]
@@ -161,53 +161,12 @@ class Server:
             self._announce(f"listening on {address}")
 
     async def _drain(self, span: Span) -> None:
-        cfg = self.config
         for server in self._servers:
             server.close()
-        self.registry.shutting_down = True
-        self.app.begin_shutdown()
-        open_at_start = len(self.registry.connections)
-        for conn in list(self.registry.connections):
-            conn.shutdown()
-        deadline = time.monotonic() + cfg.graceful_timeout
-        await self._wait_idle(deadline)
-        forced = len(self.registry.connections)
-        cancelled = 0
-        for conn in list(self.registry.connections):
-            conn.cancel_handlers()
-            conn.abort()
-        for task in self.app.tasks:
-            task.cancel()
-            cancelled += 1
-        if self.app.tasks:
-            await asyncio.wait(self.app.tasks, timeout=1.0)
-        span.attrs(
-            {
-                "connections.open": open_at_start,
-                "connections.force_closed": forced,
-                "tasks.cancelled": cancelled,
-            }
-        )
+        await drain(self.app, self.registry, self.config.graceful_timeout, span, self._force)
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
-
-    async def _wait_idle(self, deadline: float) -> None:
-        assert self._force is not None
-        force = asyncio.ensure_future(self._force.wait())
-        try:
-            while self.registry.connections or self.app.tasks:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or force.done():
-                    return
-                waiters: set[asyncio.Future[Any]] = {force, *self.app.tasks}
-                if self.registry.connections:
-                    waiter = asyncio.get_running_loop().create_future()
-                    self.registry.idle_waiter = waiter
-                    waiters.add(waiter)
-                await asyncio.wait(waiters, timeout=remaining, return_when="FIRST_COMPLETED")
-        finally:
-            force.cancel()
 
     def _cleanup_socket(self) -> None:
         path = self.config.unix_socket

@@ -143,7 +143,9 @@ class Connection(asyncio.Protocol):
             ex.body.fail(ClientDisconnected("the client closed the connection"))
         self._wake_drain()
         self._wake()
-        self._registry.discard(self)
+        # A handler may outlive its client; the server's drain must still wait for it.
+        if self._task is None or self._task.done():
+            self._registry.discard(self)
 
     # --- events from the parser -------------------------------------------------------
 
@@ -201,6 +203,7 @@ class Connection(asyncio.Protocol):
         # a weak set on 3.11 and copies the context each time).
         if self._task is None:
             self._task = self._loop.create_task(self._serve())
+            self._task.add_done_callback(self._served)
         else:
             self._wake()
 
@@ -227,6 +230,15 @@ class Connection(asyncio.Protocol):
             # the next request, so close (after what was written) instead of hanging.
             if not self._lost:
                 self.close()
+
+    def _served(self, _: asyncio.Task[None]) -> None:
+        if self._lost:
+            self._registry.discard(self)
+
+    @property
+    def handler_task(self) -> asyncio.Task[None] | None:
+        """The task running this connection's handlers (None before the first request)."""
+        return self._task
 
     async def _run(self, ex: Exchange) -> None:
         writer = ex.writer

@@ -56,10 +56,8 @@ class ClientConnection:
         registry: ConnectionRegistry,
         *,
         peer: tuple[str, int] | str,
-        live: set[HandlerRun],
     ) -> None:
         self._inner = dispatch
-        self._live = live
         self.runs: list[HandlerRun] = []
         self._parser = ResponseParser()
         self._events: deque[Event] = deque()
@@ -70,11 +68,9 @@ class ClientConnection:
     async def _dispatch(self, req: Request, w: Writer, span: Span) -> None:
         run = HandlerRun(span, asyncio.current_task())
         self.runs.append(run)
-        self._live.add(run)
         try:
             await self._inner(req, w, span)
         finally:
-            self._live.discard(run)
             run.done.set_result(None)
 
     # --- raw bytes ----------------------------------------------------------------------

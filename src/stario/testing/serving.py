@@ -8,22 +8,18 @@ around the graceful drain (shutdown signal, in-flight requests and app tasks get
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from typing import Any
 
 from stario.app import App
 from stario.config import ServerConfig
 from stario.errors import StarioError
 from stario.http.connection import ConnectionRegistry
 from stario.lifecycle import Bootstrap, run_bootstrap
+from stario.shutdown import drain
 from stario.telemetry import Span, Tracer
-from stario.testing.connection import ClientConnection, HandlerRun
+from stario.testing.connection import ClientConnection
 
 __all__ = ["MemoryServer"]
-
-# How long cancelled leftovers get to unwind after the grace period (as the server).
-_CANCEL_GRACE = 1.0
 
 
 class MemoryServer:
@@ -35,7 +31,6 @@ class MemoryServer:
         self.config = config
         self.tracer = tracer
         self.registry = ConnectionRegistry()
-        self.live: set[HandlerRun] = set()
         self._stack: contextlib.AsyncExitStack | None = None
         self._startup: Span | None = None
         self._started = False
@@ -79,7 +74,6 @@ class MemoryServer:
             self.tracer,
             self.registry,
             peer=peer,
-            live=self.live,
         )
 
     async def stop(self) -> None:
@@ -90,51 +84,7 @@ class MemoryServer:
         links = (self._startup,) if self._startup is not None else ()
         try:
             with self.tracer.start("server.shutdown", links=links) as span:
-                await self._drain(span)
+                await drain(self.app, self.registry, self.config.graceful_timeout, span)
                 await stack.aclose()  # teardown after the drain, as in production
         finally:
             self.tracer.close()
-
-    async def _drain(self, span: Span) -> None:
-        self.registry.shutting_down = True
-        self.app.begin_shutdown()
-        open_at_start = len(self.registry.connections)
-        for conn in list(self.registry.connections):
-            conn.shutdown()
-        loop = asyncio.get_running_loop()
-        await self._wait_idle(loop.time() + self.config.graceful_timeout)
-        forced = len(self.registry.connections)
-        for run in list(self.live):
-            if run.task is not None:
-                run.task.cancel()
-        for conn in list(self.registry.connections):
-            conn.cancel_handlers()
-            conn.abort()
-        tasks = self.app.tasks
-        for task in tasks:
-            task.cancel()
-        leftovers: set[asyncio.Future[Any]] = {*tasks, *(run.done for run in self.live)}
-        if leftovers:
-            await asyncio.wait(leftovers, timeout=_CANCEL_GRACE)
-        span.attrs(
-            {
-                "connections.open": open_at_start,
-                "connections.force_closed": forced,
-                "tasks.cancelled": len(tasks),
-            }
-        )
-
-    async def _wait_idle(self, deadline: float) -> None:
-        loop = asyncio.get_running_loop()
-        registry = self.registry
-        while registry.connections or self.live or self.app.tasks:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            waiters: set[asyncio.Future[Any]] = {*self.app.tasks}
-            waiters.update(run.done for run in self.live)
-            if registry.connections:
-                waiter = loop.create_future()
-                registry.idle_waiter = waiter
-                waiters.add(waiter)
-            await asyncio.wait(waiters, timeout=remaining, return_when="FIRST_COMPLETED")
