@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from stario.context import Context, RouteInfo
 from stario.errors import ClientDisconnected, HttpException, RedirectException, StarioError
 from stario.request import Request
+from stario.responses import redirect
 from stario.routing import Match, MethodNotAllowed, Redirect, Router, RouteTable
 from stario.telemetry import Span
 from stario.types import Handler, Middleware
@@ -38,7 +39,7 @@ class App(Router):
         self._table: RouteTable | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._shutdown: asyncio.Future[None] | None = None
-        self._fallback: Handler = self._wrap_app_middleware(_no_route)
+        self._fallback: Handler = _no_route  # wrapped in app middleware by freeze()
 
     # --- registration ---------------------------------------------------------------
 
@@ -180,8 +181,6 @@ def _default_error(c: Context, w: Writer, exc: Exception) -> None:
         if exc.status >= 500:
             c.span.fail(exc.detail)
     elif isinstance(exc, RedirectException):
-        from stario.responses import redirect
-
         redirect(w, exc.location, exc.status)
     else:
         _record(c.span, exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stario.http.wire import reason_phrase
+
 __all__ = [
     "ClientDisconnected",
     "HttpException",
@@ -33,8 +35,6 @@ class StarioError(Exception):
 
 
 def _reason(status: int) -> str:
-    from stario.http.wire import reason_phrase
-
     return reason_phrase(status) or "Error"
 
 

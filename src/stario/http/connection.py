@@ -464,8 +464,3 @@ class Connection(asyncio.Protocol):
         if self._stall is not None:
             self._stall.cancel()
             self._stall = None
-
-    @property
-    def idle(self) -> bool:
-        """No request is being handled or waiting."""
-        return not self._queue
