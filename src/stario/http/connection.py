@@ -144,7 +144,8 @@ class Connection(asyncio.Protocol):
         self._wake_drain()
         self._wake()
         # A handler may outlive its client; the server's drain must still wait for it.
-        if self._task is None or self._task.done():
+        # A task parked waiting for the next request runs no handler.
+        if self._task is None or self._task.done() or self._idle is not None:
             self._registry.discard(self)
 
     # --- events from the parser -------------------------------------------------------
