@@ -23,6 +23,8 @@ __all__ = ["QueuedTracer", "int_setting", "warn"]
 
 T = TypeVar("T")
 
+_IDLE_WAIT = 1.0
+
 
 class QueuedTracer(BaseTracer, Generic[T]):
     """A `BaseTracer` whose spans are written in batches by a background thread.
@@ -36,11 +38,13 @@ class QueuedTracer(BaseTracer, Generic[T]):
     _kind = "queued"
     """Names the tracer in its thread name and its report on standard error."""
 
+    linger: float = 0.05
+    """Seconds the writer waits for a fuller batch before writing a partial one."""
+
     def __init__(self, *, max_queue: int, batch_size: int, close_timeout: float) -> None:
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.close_timeout = close_timeout
-        self.dropped = 0
         self._closed = False
         self._init_queue()
         track(self)
@@ -51,15 +55,37 @@ class QueuedTracer(BaseTracer, Generic[T]):
         self._cond = threading.Condition(threading.RLock())
         self._queue: deque[T] = deque()
         self._busy = False
+        self._flushing = 0
+        self._dropped = 0
         self._thread: threading.Thread | None = None
         # Held around each write so fork() never copies a lock of the sink (a stream
         # buffer, SQLite's own mutexes) in a locked state: the child would hang.
         self._io_lock = threading.Lock()
 
+    @property
+    def dropped(self) -> int:
+        """Items refused (queue full, tracer closed) or given up on by the writer."""
+        return self._dropped
+
     def _enqueue(self, item: T) -> None:
+        # PERF: the common path takes no lock. deque.append is atomic, and waking the
+        # writer for every span would hand the interpreter lock back and forth
+        # between the event loop and the writer thread on each request; the writer
+        # is woken only when work appears and when a full batch is ready.
+        queue = self._queue
+        if self._closed or len(queue) >= self.max_queue or self._thread is None:
+            self._enqueue_slow(item)
+            return
+        queue.append(item)
+        size = len(queue)
+        if size == 1 or size == self.batch_size:
+            with self._cond:
+                self._cond.notify_all()
+
+    def _enqueue_slow(self, item: T) -> None:
         with self._cond:
             if self._closed or len(self._queue) >= self.max_queue:
-                self.dropped += 1
+                self._dropped += 1
                 return
             self._queue.append(item)
             if self._thread is None:
@@ -74,7 +100,12 @@ class QueuedTracer(BaseTracer, Generic[T]):
         if threading.current_thread() is self._thread:
             return False  # the writer waiting for itself would never wake up
         with self._cond:
-            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
+            finally:
+                self._flushing -= 1
 
     def close(self) -> None:
         """Write everything queued, stop the writer thread, report drops on stderr."""
@@ -88,7 +119,7 @@ class QueuedTracer(BaseTracer, Generic[T]):
             thread.join(self.close_timeout)
         with self._cond:
             # The writer is stuck on a blocked sink: what it never took is lost.
-            self.dropped += len(self._queue)
+            self._dropped += len(self._queue)
             self._queue.clear()
         self._report()
 
@@ -118,14 +149,19 @@ class QueuedTracer(BaseTracer, Generic[T]):
             self._writer_exit()
 
     def _next_batch(self) -> list[T] | None:
+        queue = self._queue
         with self._cond:
-            while not self._queue:
+            while not queue:
                 if self._closed:
                     return None
-                self._cond.wait()
-            count = min(len(self._queue), self.batch_size)
+                # Bounded: a wake-up lost to racing producers costs at most this long.
+                self._cond.wait(_IDLE_WAIT)
+            if len(queue) < self.batch_size and not (self._closed or self._flushing):
+                # PERF: one write per `linger` under load instead of one per span.
+                self._cond.wait(self.linger)
+            count = min(len(queue), self.batch_size)
             self._busy = True
-            return [self._queue.popleft() for _ in range(count)]
+            return [queue.popleft() for _ in range(count)]
 
     @abstractmethod
     def _write_batch(self, batch: list[T]) -> None:
@@ -136,7 +172,7 @@ class QueuedTracer(BaseTracer, Generic[T]):
 
     def _count_dropped(self, count: int) -> None:
         with self._cond:
-            self.dropped += count
+            self._dropped += count
 
     def _pause(self, seconds: float) -> None:
         """Wait `seconds` on the writer thread, cut short once the tracer is closing."""
@@ -147,7 +183,6 @@ class QueuedTracer(BaseTracer, Generic[T]):
         # The parent's lock may be held by a thread that does not exist here, and
         # the parent still owns (and will write) what was queued before the fork.
         self._init_queue()
-        self.dropped = 0
 
 
 def int_setting(owner: str, name: str, given: int | None, env: str, default: int) -> int:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+from json.encoder import encode_basestring as _string
 from typing import Any, Protocol, cast
 
 from ._writer import QueuedTracer, int_setting
-from .span import Span
+from .span import AttrValue, Span
 from .tracer import span_to_dict
 
-__all__ = ["ByteSink", "JsonTracer", "encode_span", "to_json"]
+__all__ = ["ByteSink", "JsonTracer", "attributes_json", "encode_span", "span_line", "to_json"]
 
 QUEUE_ENV = "STARIO_TRACES_JSON_QUEUE"
 BATCH_ENV = "STARIO_TRACES_JSON_BATCH"
@@ -37,7 +38,7 @@ class ByteSink(Protocol):
         ...
 
 
-class JsonTracer(QueuedTracer[Span]):
+class JsonTracer(QueuedTracer[str]):
     """Writes each ended span as one compact JSON line (see `span_to_dict`).
 
     `stream` defaults to standard output's binary buffer, looked up now.
@@ -69,21 +70,23 @@ class JsonTracer(QueuedTracer[Span]):
         )
 
     def export(self, span: Span) -> None:
-        """Queue the span for the writer thread, or drop and count it if full."""
-        self._enqueue(span)
-
-    def _write_batch(self, batch: list[Span]) -> None:
-        lines = []
-        for span in batch:
-            try:
-                lines.append(encode_span(span))
-            except Exception:
-                self.write_errors += 1
-        if not lines:
+        """Encode the span and queue its line for the writer thread (dropped if full)."""
+        # PERF: the line is encoded here, on the event loop, so the queue holds plain
+        # strings: queued Span objects would make every garbage collection walk them,
+        # which costs more than the encoding itself.
+        try:
+            line = span_line(span)
+        except Exception:
+            self.write_errors += 1
             return
+        self._enqueue(line)
+
+    def _write_batch(self, batch: list[str]) -> None:
+        # Lone surrogates become \\uXXXX escapes, which are still valid JSON.
+        data = "".join(batch).encode("utf-8", "backslashreplace")
         with self._io_lock:
             try:
-                self.stream.write(b"".join(lines))
+                self.stream.write(data)
                 self.stream.flush()
             except Exception:  # BrokenPipeError, closed stream, full disk ...
                 self.write_errors += 1
@@ -96,7 +99,49 @@ class JsonTracer(QueuedTracer[Span]):
 def encode_span(span: Span) -> bytes:
     """One NDJSON line (with its newline) for a span; odd values become strings."""
     # Lone surrogates become \\uXXXX escapes, which are still valid JSON.
-    return (to_json(span_to_dict(span)) + "\n").encode("utf-8", "backslashreplace")
+    return span_line(span).encode("utf-8", "backslashreplace")
+
+
+def span_line(span: Span) -> str:
+    """The NDJSON line (with its newline) of `encode_span`, as text."""
+    if span.events or span.links:
+        return to_json(span_to_dict(span)) + "\n"
+    # PERF: the common span (attributes only) is written field by field: several
+    # times cheaper than building the record dict and encoding it generically.
+    parent = "" if span.parent_id is None else f',"parent_id":"{span.parent_id}"'
+    end_ns = span.end_ns
+    error = "null" if span.error is None else _string(span.error)
+    return (
+        f'{{"trace_id":"{span.trace_id}","span_id":"{span.span_id}"{parent},'
+        f'"name":{_string(span.name)},"start_ns":{span.start_ns},'
+        f'"end_ns":{_null_or(end_ns)},"duration_ns":{_null_or(span.duration_ns)},'
+        f'"status":"{span.status}","error":{error},'
+        f'"attributes":{attributes_json(span.attributes)},"events":[],"links":[]}}\n'
+    )
+
+
+def _null_or(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def attributes_json(attributes: dict[str, AttrValue]) -> str:
+    """Compact JSON for an attribute dict, as `to_json` would write it (only faster)."""
+    if not attributes:
+        return "{}"
+    parts = []
+    for key, value in attributes.items():
+        if type(value) is str:
+            text = _string(value)
+        elif type(value) is int:
+            text = str(value)
+        elif type(value) is bool:
+            text = "true" if value else "false"
+        elif value is None:
+            text = "null"
+        else:  # floats, sequences and subclasses take the careful path
+            text = to_json(value)
+        parts.append(f"{_string(key) if type(key) is str else _string(str(key))}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 def to_json(value: object) -> str:

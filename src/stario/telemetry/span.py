@@ -39,7 +39,8 @@ def _new_id(bits: int) -> str:
     n = _getrandbits(bits)
     while n == 0:  # W3C trace context: an all-zero id is invalid.
         n = _getrandbits(bits)
-    return format(n, f"0{bits // 4}x")
+    # PERF: bytes.hex() is several times faster than format(n, "032x").
+    return n.to_bytes(bits >> 3, "big").hex()
 
 
 def _type_name(cls: type) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
 from ._writer import QueuedTracer, int_setting, warn
+from .json import attributes_json as _attributes
 from .json import to_json
 from .span import AttrValue, Span
 
@@ -65,7 +66,12 @@ class _Rows:
     links: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-class SqliteTracer(QueuedTracer[tuple[Span, int]]):
+_Row = tuple[Any, ...]
+_SpanRows = tuple[_Row, tuple[_Row, ...], tuple[_Row, ...]]
+"""One span as parameter rows: its `spans` row, its event rows and its link rows."""
+
+
+class SqliteTracer(QueuedTracer[_SpanRows]):
     """Writes each ended span as rows of an SQLite file (WAL), on a writer thread.
 
     `path` defaults to `$STARIO_TRACES_SQLITE`, else `stario-traces.sqlite3` in the
@@ -145,7 +151,16 @@ class SqliteTracer(QueuedTracer[tuple[Span, int]]):
         if len(ended) >= _MAX_ENDED:
             _forget_oldest(ended)
         ended[span.span_id] = depth
-        self._enqueue((span, depth))
+        # PERF: rows are built here, on the event loop, so the queue holds tuples of
+        # plain values, which the garbage collector soon stops tracking; queued Span
+        # objects would make every collection walk them.
+        try:
+            rows = _span_rows(span, depth)
+        except Exception as exc:  # e.g. an attribute whose str() raises
+            self._record_error(exc)
+            self._count_dropped(1)
+            return
+        self._enqueue(rows)
 
     def _depth(self, span: Span) -> int:
         parent = span.parent_id
@@ -165,14 +180,14 @@ class SqliteTracer(QueuedTracer[tuple[Span, int]]):
         """
         return open_trace_db(self.path, self.busy_timeout)
 
-    def _write_batch(self, batch: list[tuple[Span, int]]) -> None:
+    def _write_batch(self, batch: list[_SpanRows]) -> None:
         rows = _Rows()
-        for span, depth in batch:
-            try:
-                _add_rows(rows, span, depth)
-            except Exception as exc:  # e.g. an attribute whose str() raises
-                self._record_error(exc)
-                self._count_dropped(1)
+        for span_row, events, links in batch:
+            rows.spans.append(span_row)
+            if events:
+                rows.events.extend(events)
+            if links:
+                rows.links.extend(links)
         if rows.spans and not self._store(rows):
             self._count_dropped(len(rows.spans))
 
@@ -270,36 +285,42 @@ class SqliteTracer(QueuedTracer[tuple[Span, int]]):
         self._reset_counters()
 
 
-def _add_rows(rows: _Rows, span: Span, depth: int) -> None:
+def _span_rows(span: Span, depth: int) -> _SpanRows:
     attrs = span.attributes
     end_ns = span.start_ns if span.end_ns is None else span.end_ns
     span_id = span.span_id
-    rows.spans.append(
+    row = (
+        span_id,
+        span.trace_id,
+        span.parent_id,
+        depth,
+        _text(span.name),
+        _int64(span.start_ns),
+        _int64(end_ns),
+        _int64(end_ns - span.start_ns),
+        span.status,
+        None if span.error is None else _text(span.error),
+        _str_attr(attrs, "request.method"),
+        _str_attr(attrs, "request.path"),
+        _int_attr(attrs, "response.status_code"),
+        _text(_attributes(attrs)),
+    )
+    events = tuple(
         (
             span_id,
-            span.trace_id,
-            span.parent_id,
-            depth,
-            _text(span.name),
-            _int64(span.start_ns),
-            _int64(end_ns),
-            _int64(end_ns - span.start_ns),
-            span.status,
-            None if span.error is None else _text(span.error),
-            _str_attr(attrs, "request.method"),
-            _str_attr(attrs, "request.path"),
-            _int_attr(attrs, "response.status_code"),
-            _text(to_json(attrs)),
+            seq,
+            _int64(event.time_ns),
+            _text(event.name),
+            _text(to_json(event.attributes)),
+            None if event.body is None else _text(event.body),
         )
+        for seq, event in enumerate(span.events)
     )
-    for seq, event in enumerate(span.events):
-        body = None if event.body is None else _text(event.body)
-        attributes = _text(to_json(event.attributes))
-        time_ns = _int64(event.time_ns)
-        rows.events.append((span_id, seq, time_ns, _text(event.name), attributes, body))
-    for seq, link in enumerate(span.links):
-        attributes = _text(to_json(link.attributes))
-        rows.links.append((span_id, seq, link.trace_id, link.span_id, attributes))
+    links = tuple(
+        (span_id, seq, link.trace_id, link.span_id, _text(to_json(link.attributes)))
+        for seq, link in enumerate(span.links)
+    )
+    return row, events, links
 
 
 def _text(value: str) -> str:
