@@ -98,13 +98,15 @@ class Alive(Generic[T]):
         assert task is not None, "c.alive() must be used inside a task"
         self._task = task
         if self._ctx.closing:
-            self._cancelled_by_us = True
-            task.cancel()
+            # Cancelled at the block's first await, not now: a cancel requested before
+            # the block runs could outlive it when the block never awaits (uncancel()
+            # does not withdraw a pending cancel before Python 3.13).
+            asyncio.get_running_loop().call_soon(self._fire, None)
             return
         self._watch = self._ending()
         self._watch.add_done_callback(self._fire)
 
-    def _fire(self, _: asyncio.Future[Any]) -> None:
+    def _fire(self, _: asyncio.Future[Any] | None) -> None:
         if self._task is not None and not self._task.done():
             self._cancelled_by_us = True
             self._task.cancel()
@@ -115,11 +117,12 @@ class Alive(Generic[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        # Forgetting the task disarms a _fire() already scheduled for this loop turn.
+        task, self._task = self._task, None
         watch = self._watch
         if watch is not None:
             watch.remove_done_callback(self._fire)
             watch.cancel()
-        task = self._task
         if self._cancelled_by_us and task is not None and task.uncancel() == 0:
             # Our own cancellation: swallow it so code after the block runs.
             return exc_type is asyncio.CancelledError
