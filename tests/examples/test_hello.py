@@ -1,104 +1,125 @@
-"""``examples/hello``: its routes through TestClient, and as a real ``stario serve`` process."""
+"""``examples/hello``: the counter through TestClient, and as a real ``stario serve`` process."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from stario.testing import SyncTestClient, TestClient
 from tests.e2e.live import BOUND, StarioProcess, connect, fetch
+from tests.examples.loader import EXAMPLES, load_example
 
-HELLO_DIR = Path(__file__).resolve().parents[2] / "examples" / "hello"
-
-
-def load_hello() -> ModuleType:
-    """Import examples/hello/main.py under its own name, leaving no __pycache__ behind."""
-    spec = importlib.util.spec_from_file_location("stario_example_hello", HELLO_DIR / "main.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    saved = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
-
-
-hello = load_hello()
+hello = load_example("hello")
 
 
 @pytest.fixture
-def client() -> Iterator[SyncTestClient[Any]]:
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncTestClient[Any]]:
+    monkeypatch.delenv("DATASTAR_JS_PATH", raising=False)
     with TestClient(hello.bootstrap) as client:
         yield client
 
 
-def test_home_is_an_html_page(client: SyncTestClient[Any]) -> None:
+def events(text: str) -> list[tuple[str, list[str]]]:
+    """The (event, data lines) pairs of an SSE body."""
+    found = []
+    for block in text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        assert lines[0].startswith("event: ")
+        found.append((lines[0][7:], [line.removeprefix("data: ") for line in lines[1:]]))
+    return found
+
+
+def test_page_holds_the_count_signal_and_loads_datastar_from_the_cdn(
+    client: SyncTestClient[Any],
+) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "<h1>Hello, stario</h1>" in response.text
-    assert '<a href="/api/hello?name=you">' in response.text
-
-
-def test_hello_without_a_name_greets_the_world(client: SyncTestClient[Any]) -> None:
-    response = client.get("/api/hello")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["message"] == "Hello, world!"
-    assert isinstance(body["served_at"], float)
-    assert set(body) == {"message", "served_at"}
+    assert response.text.startswith("<!doctype html>")
+    assert 'data-signals="{count: 0}"' in response.text
+    assert 'data-text="$count"' in response.text
+    assert 'data-on:click="@post(&#39;/count/inc&#39;)"' in response.text
+    assert 'src="https://cdn.jsdelivr.net/' in response.text
+    assert client.get("/datastar.js").status_code == 404
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"name": "Ada"}, "Hello, Ada!"),
-        ({"name": "Zoë & co"}, "Hello, Zoë & co!"),
-        ({"name": ""}, "Hello, world!"),
-    ],
+    ("action", "count", "new"),
+    [("inc", 41, 42), ("dec", 0, -1), ("reset", 17, 0), ("inc", -5, -4)],
 )
-def test_hello_greets_by_name(
-    client: SyncTestClient[Any], params: dict[str, str], message: str
+def test_each_button_patches_the_signal_the_browser_sent(
+    client: SyncTestClient[Any], action: str, count: int, new: int
 ) -> None:
-    assert client.get("/api/hello", params=params).json()["message"] == message
+    response = client.post(f"/count/{action}", json={"count": count})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream"
+    (signals, history) = events(response.text)
+    assert signals == (
+        "datastar-patch-signals",
+        [f"signals {json.dumps({'count': new}, separators=(',', ':'))}"],
+    )
+    assert history[0] == "datastar-patch-elements"
+    assert history[1][:2] == ["selector #history", "mode prepend"]
+    assert history[1][2].endswith(f"{action}: {count} → {new}</li>")
 
 
-def test_unknown_paths_are_404(client: SyncTestClient[Any]) -> None:
-    response = client.get("/api/goodbye")
-    assert response.status_code == 404
-    assert response.text == "Not Found"
+def test_a_missing_count_counts_from_zero(client: SyncTestClient[Any]) -> None:
+    response = client.post("/count/inc", json={})
+    assert events(response.text)[0][1] == ['signals {"count":1}']
 
 
-def test_other_methods_are_405_with_allow(client: SyncTestClient[Any]) -> None:
-    response = client.post("/api/hello")
+@pytest.mark.parametrize(
+    "signals",
+    [{"count": "7"}, {"count": 1.5}, {"count": True}, {"count": 10**7}, {"count": None}],
+)
+def test_a_count_that_is_not_a_small_integer_is_refused(
+    client: SyncTestClient[Any], signals: dict[str, Any]
+) -> None:
+    response = client.post("/count/inc", json=signals)
+    assert response.status_code == 400
+    assert "count must be an integer" in response.text
+
+
+def test_bad_signal_json_is_400(client: SyncTestClient[Any]) -> None:
+    response = client.post(
+        "/count/inc", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_an_unknown_action_is_404(client: SyncTestClient[Any]) -> None:
+    assert client.post("/count/double", json={"count": 1}).status_code == 404
+
+
+def test_get_on_a_button_route_is_405(client: SyncTestClient[Any]) -> None:
+    response = client.get("/count/inc")
     assert response.status_code == 405
-    assert "GET" in response.headers["allow"]
+    assert "POST" in response.headers["allow"].split(", ")
+    assert "GET" not in response.headers["allow"]
 
 
-@pytest.mark.parametrize("path", ["/", "/api/hello"])
-def test_head_has_the_get_headers_and_no_body(client: SyncTestClient[Any], path: str) -> None:
-    get = client.get(path)
-    head = client.head(path)
-    assert head.status_code == 200
-    assert head.content == b""
-    assert head.headers["content-type"] == get.headers["content-type"]
-    if path == "/":  # the JSON body differs per request (served_at)
-        assert head.headers["content-length"] == str(len(get.content))
+def test_a_local_bundle_is_served_when_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "datastar.js"
+    bundle.write_text("// bundle\n", encoding="utf-8")
+    monkeypatch.setenv("DATASTAR_JS_PATH", str(bundle))
+    with TestClient(hello.bootstrap) as client:
+        page = client.get("/")
+        script = client.get("/datastar.js")
+    assert '<script type="module" src="/datastar.js"></script>' in page.text
+    assert script.status_code == 200
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert script.text == "// bundle\n"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[StarioProcess]:
-    proc = StarioProcess(["main:bootstrap", "--port", "0"], HELLO_DIR, tmp_path / "stdout")
+    proc = StarioProcess(["main:bootstrap", "--port", "0"], EXAMPLES / "hello", tmp_path / "out")
     try:
         yield proc
     finally:
@@ -111,17 +132,14 @@ def test_stario_serve_runs_the_example(served: StarioProcess) -> None:
     sock = connect(port)
     try:  # both requests share one keep-alive connection
         page = fetch(sock, "/")
-        api = fetch(sock, "/api/hello?name=socket")
+        missing = fetch(sock, "/nope")
     finally:
         sock.close()
     served.terminate()
     assert served.wait(BOUND) == 0
 
     assert page.status == 200
-    assert b"<h1>Hello, stario</h1>" in page.body
-    assert api.status == 200
-    assert api.headers["content-type"] == "application/json"
-    assert b'"message":"Hello, socket!"' in api.body
+    assert b"data-signals" in page.body
+    assert missing.status == 404
     paths = [s["attributes"].get("request.path") for s in served.spans()]
     assert "/" in paths
-    assert "/api/hello" in paths
