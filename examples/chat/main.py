@@ -30,6 +30,7 @@ from stario.html import (
     Aside,
     Body,
     Button,
+    Element,
     Form,
     Head,
     HtmlDocument,
@@ -150,10 +151,10 @@ class Typists:
     def now(self, room: str) -> Typing:
         return Typing(tuple(sorted(self._until[room])))
 
-    async def expire_forever(self) -> None:
-        """Drop names whose last keystroke is older than TYPING_SECONDS, twice a second."""
-        while True:
-            await asyncio.sleep(0.5)
+    async def expire(self, shutdown: asyncio.Future[None]) -> None:
+        """Twice a second, drop names idle for TYPING_SECONDS; stop when shutdown begins."""
+        while not shutdown.done():
+            await asyncio.wait({shutdown}, timeout=0.5)
             now = time.monotonic()
             for room, names in self._until.items():
                 stale = [name for name, until in names.items() if until <= now]
@@ -166,7 +167,7 @@ class Typists:
         self._relay.publish(f"chat.{room}.typing", self.now(room))
 
 
-def render_message(message: Message) -> object:
+def render_message(message: Message) -> Element:
     stamp = time.strftime("%H:%M", time.localtime(message.sent_at))
     return Li(
         {"id": f"message-{message.id}"},
@@ -177,7 +178,7 @@ def render_message(message: Message) -> object:
     )
 
 
-def render_typing(typing: Typing) -> object:
+def render_typing(typing: Typing) -> Element:
     names = typing.names
     if not names:
         line = ""
@@ -188,7 +189,7 @@ def render_typing(typing: Typing) -> object:
     return P({"id": "typing"}, line)
 
 
-def render_page(room: str, script_src: str) -> object:
+def render_page(room: str, script_src: str) -> Element:
     links = [
         A({"href": f"/rooms/{name}", "class": "here" if name == room else None}, f"# {name}")
         for name in ROOMS
@@ -320,7 +321,7 @@ async def bootstrap(app: App, span: Span) -> AsyncIterator[None]:
     relay: Relay[Message | Typing] = Relay()
     typists = Typists(relay)
     routes(app, store, relay, typists)
-    app.create_task(typists.expire_forever(), name="chat.typing-expiry")
+    app.create_task(typists.expire(app.shutdown_signal()), name="chat.typing-expiry")
     try:
         yield
     finally:

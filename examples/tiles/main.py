@@ -27,6 +27,7 @@ from stario.html import (
     H1,
     Body,
     Div,
+    Element,
     Head,
     HtmlDocument,
     Li,
@@ -39,6 +40,7 @@ from stario.html import (
     Ul,
     baked,
 )
+from stario.html import Span as SpanTag
 from stario.relay import Relay
 
 SIZE = 8
@@ -103,21 +105,21 @@ def color_of(player: str) -> str:
 
 
 @baked
-def tile(tile_id: str, style: str | None, on_click: str) -> object:
+def tile(tile_id: str, style: str | None, on_click: str) -> Element:
     # Baked: the markup is built once; each call only escapes and splices the values.
     return Div({"id": tile_id, "class": "tile", "style": style}, data.on("click", on_click))
 
 
-def render_tile(index: int, color: str | None) -> object:
+def render_tile(index: int, color: str | None) -> Element:
     style = f"background:{color}" if color else None
     return tile(f"tile-{index}", style, at.post(f"/tiles/{index}"))
 
 
-def render_board(board: Board) -> object:
+def render_board(board: Board) -> Element:
     return Div({"id": "board"}, [render_tile(i, color) for i, color in enumerate(board.tiles)])
 
 
-def render_online(board: Board) -> object:
+def render_online(board: Board) -> Element:
     return Ul(
         {"id": "online"},
         [
@@ -161,7 +163,11 @@ def routes(app: App, board: Board, script_src: str) -> None:
                 Main(
                     data.init(at.get("/events", open_when_hidden=True)),
                     H1("Tiles"),
-                    P("You are ", Div({"style": f"color:{color_of(player)}"}, "this colour"), "."),
+                    P(
+                        "You are ",
+                        SpanTag({"style": f"color:{color_of(player)}"}, "this colour"),
+                        ".",
+                    ),
                     render_board(board),
                     render_online(board),
                 ),

@@ -18,6 +18,7 @@ def load_example(name: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     saved = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
     try:
