@@ -19,10 +19,9 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from stario import App, Context, Span, Writer, responses
-from stario.datastar import DATASTAR_CDN_URL, SSE, ModuleScript, at, data, read_signals
+from stario.datastar import SSE, ModuleScript, at, data, read_signals, serve_bundle
 from stario.errors import HttpException
 from stario.html import (
     H1,
@@ -224,21 +223,6 @@ def render_page(room: str, script_src: str) -> Element:
     )
 
 
-def datastar_source(app: App) -> str:
-    """Where pages load Datastar from: the CDN, or a local file named by DATASTAR_JS_PATH."""
-    local = os.environ.get("DATASTAR_JS_PATH")
-    if not local:
-        return DATASTAR_CDN_URL
-    bundle = Path(local).read_bytes()
-
-    async def datastar_js(c: Context, w: Writer) -> None:
-        w.headers["cache-control"] = "no-cache"
-        w.respond(bundle, "text/javascript; charset=utf-8")
-
-    app.get("/datastar.js", datastar_js)
-    return "/datastar.js"
-
-
 def room_of(c: Context) -> str:
     room = c.route.params["room"]
     if room not in ROOMS:
@@ -261,7 +245,7 @@ def clean_text(value: object) -> str:
 
 
 def routes(app: App, store: Store, relay: Relay[Message | Typing], typists: Typists) -> None:
-    script_src = datastar_source(app)
+    script_src = serve_bundle(app)
 
     async def home(c: Context, w: Writer) -> None:
         responses.redirect(w, app.url_for("room", room=ROOMS[0]))

@@ -9,13 +9,11 @@ from its CDN, or from a local copy when ``DATASTAR_JS_PATH`` names one.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from stario import App, Context, Span, Writer, responses
-from stario.datastar import DATASTAR_CDN_URL, SSE, ModuleScript, at, data, read_signals
+from stario.datastar import SSE, ModuleScript, at, data, read_signals, serve_bundle
 from stario.errors import HttpException
 from stario.html import (
     H1,
@@ -49,21 +47,6 @@ CSS = SafeString(
     "#count{font-size:3rem;font-variant-numeric:tabular-nums}"
     "#history{color:#555;font-size:.9rem}"
 )
-
-
-def datastar_source(app: App) -> str:
-    """Where pages load Datastar from: the CDN, or a local file named by DATASTAR_JS_PATH."""
-    local = os.environ.get("DATASTAR_JS_PATH")
-    if not local:
-        return DATASTAR_CDN_URL
-    bundle = Path(local).read_bytes()
-
-    async def datastar_js(c: Context, w: Writer) -> None:
-        w.headers["cache-control"] = "no-cache"
-        w.respond(bundle, "text/javascript; charset=utf-8")
-
-    app.get("/datastar.js", datastar_js)
-    return "/datastar.js"
 
 
 def page(script_src: str) -> str:
@@ -104,7 +87,7 @@ async def change(c: Context, w: Writer) -> None:
 
 async def bootstrap(app: App, span: Span) -> AsyncIterator[None]:
     span.attr("app.name", "hello")
-    html = page(datastar_source(app))
+    html = page(serve_bundle(app))
 
     async def home(c: Context, w: Writer) -> None:
         responses.html(w, html)

@@ -12,16 +12,14 @@ from its CDN, or from a local copy when ``DATASTAR_JS_PATH`` names one.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from stario import App, Context, Span, Writer, responses
 from stario.cookies import set_cookie
-from stario.datastar import DATASTAR_CDN_URL, SSE, ModuleScript, at, data
+from stario.datastar import SSE, ModuleScript, at, data, serve_bundle
 from stario.errors import HttpException
 from stario.html import (
     H1,
@@ -129,21 +127,6 @@ def render_online(board: Board) -> Element:
     )
 
 
-def datastar_source(app: App) -> str:
-    """Where pages load Datastar from: the CDN, or a local file named by DATASTAR_JS_PATH."""
-    local = os.environ.get("DATASTAR_JS_PATH")
-    if not local:
-        return DATASTAR_CDN_URL
-    bundle = Path(local).read_bytes()
-
-    async def datastar_js(c: Context, w: Writer) -> None:
-        w.headers["cache-control"] = "no-cache"
-        w.respond(bundle, "text/javascript; charset=utf-8")
-
-    app.get("/datastar.js", datastar_js)
-    return "/datastar.js"
-
-
 def player_of(c: Context) -> str:
     player = c.req.cookies.get(COOKIE, "")
     if len(player) != 16 or not player.isalnum():
@@ -211,6 +194,6 @@ def routes(app: App, board: Board, script_src: str) -> None:
 async def bootstrap(app: App, span: Span) -> AsyncIterator[None]:
     span.attr("app.name", "tiles")
     board = Board()
-    routes(app, board, datastar_source(app))
+    routes(app, board, serve_bundle(app))
     yield
     await board.relay.aclose()

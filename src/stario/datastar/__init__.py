@@ -23,12 +23,19 @@ from stario.datastar.responses import (
     patch_elements_response,
     patch_signals_response,
 )
-from stario.datastar.script import DATASTAR_CDN_URL, DATASTAR_VERSION, ModuleScript
+from stario.datastar.script import (
+    BUNDLE_ENV,
+    DATASTAR_CDN_URL,
+    DATASTAR_VERSION,
+    ModuleScript,
+    serve_bundle,
+)
 from stario.datastar.signals import read_signals
 from stario.datastar.sse import SSE
 from stario.datastar.syntax import Duration, Pattern, Timing
 
 __all__ = [
+    "BUNDLE_ENV",
     "DATASTAR_CDN_URL",
     "DATASTAR_VERSION",
     "JS",
@@ -51,4 +58,5 @@ __all__ = [
     "patch_elements_response",
     "patch_signals_response",
     "read_signals",
+    "serve_bundle",
 ]
