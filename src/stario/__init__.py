@@ -11,6 +11,7 @@ from stario.headers import Headers
 from stario.request import Request
 from stario.routing import Router
 from stario.server import Server
+from stario.static import AssetManifest, StaticAssets
 from stario.telemetry import Span, Tracer
 from stario.types import Handler, Middleware
 from stario.writer import Writer
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "AssetManifest",
     "ClientDisconnected",
     "Context",
     "Handler",
@@ -33,6 +35,7 @@ __all__ = [
     "ServerConfig",
     "Span",
     "StarioError",
+    "StaticAssets",
     "Tracer",
     "Writer",
     "__version__",

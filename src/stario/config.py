@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Literal
 
+from stario.http.proxy import trust_for
+
 __all__ = ["ConfigError", "ServerConfig"]
 
 LoopName = Literal["auto", "asyncio", "uvloop"]
@@ -47,6 +49,9 @@ class ServerConfig:
     compress_brotli_window_log: int | None = None
     compress_gzip_window_bits: int | None = None
     loop: LoopName = "auto"
+    # Proxies whose X-Forwarded-* / Forwarded headers set Request.scheme and .client:
+    # comma-separated IPs, CIDR networks, "*" and "unix". None: trust nobody.
+    forwarded_allow_ips: str | None = None
     # How many pipelined requests may wait before the connection stops reading.
     pipeline_backlog: int = 16
 
@@ -97,6 +102,13 @@ def _level(name: str, high: int) -> _Check:
     return check
 
 
+def _forwarded_allow_ips(cfg: ServerConfig) -> None:
+    try:
+        trust_for(cfg.forwarded_allow_ips)
+    except ValueError as exc:
+        raise ConfigError("forwarded_allow_ips", f"forwarded_allow_ips {exc}") from None
+
+
 def _loop(cfg: ServerConfig) -> None:
     if cfg.loop not in ("auto", "asyncio", "uvloop"):
         raise ConfigError("loop", f"loop must be one of auto, asyncio, uvloop, got {cfg.loop!r}")
@@ -119,5 +131,6 @@ _CHECKS = (
     _between("compress_brotli_window_log", 10, 24, optional=True),
     _between("compress_gzip_window_bits", 9, 15, optional=True),
     _loop,
+    _forwarded_allow_ips,
     _at_least("pipeline_backlog", 1),
 )

@@ -1,16 +1,21 @@
-"""One-call responses: ``text``, ``html``, ``json``, ``redirect``, ``empty``."""
+"""One-call responses: ``text``, ``html``, ``json``, ``redirect``, ``empty``, ``file``."""
 
 from __future__ import annotations
 
 import json as _stdlib_json
+import os
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from stario.errors import StarioError
+from stario.files import send_file
 from stario.writer import Writer
 
-__all__ = ["dumps", "empty", "html", "json", "redirect", "text"]
+if TYPE_CHECKING:
+    from stario.context import Context
+
+__all__ = ["dumps", "empty", "file", "html", "json", "redirect", "text"]
 
 
 class _Renderable(Protocol):
@@ -55,6 +60,30 @@ def json(w: Writer, value: Any, status: int = 200) -> None:
 def empty(w: Writer, status: int = 204) -> None:
     """Answer with no body."""
     w.respond(b"", "text/plain", status)
+
+
+async def file(
+    c: Context,
+    w: Writer,
+    path: str | os.PathLike[str],
+    *,
+    content_type: str | None = None,
+    download_name: str | None = None,
+    inline: bool = False,
+) -> None:
+    """Send a file from disk: ``await responses.file(c, w, path)``.
+
+    Answers 304 to ``If-None-Match``/``If-Modified-Since``, 206/416 to one ``Range``
+    (``If-Range`` honoured), HEAD without the body, and 404 when ``path`` is not a
+    regular file. Large files are streamed in chunks read in a worker thread.
+    ``Content-Disposition`` is ``attachment`` with ``download_name`` (default: the
+    file's name); ``inline=True`` asks the browser to show it instead. ``content_type``
+    defaults to a guess from the name. ``path`` is used as given: never build it from
+    request data without checking it (``stario.static`` serves a directory safely).
+    """
+    await send_file(
+        c.req, w, path, content_type=content_type, download_name=download_name, inline=inline
+    )
 
 
 # Characters kept as they are in a Location; everything else is percent-quoted.

@@ -65,7 +65,7 @@ def test_command_help_lists_every_option_with_env_var_and_default(
     assert "(env STARIO_HOST, default 127.0.0.1)" in out
     assert "(env STARIO_MAX_REQUEST_BODY_BYTES, default 10485760)" in out
     assert "--workers" not in out
-    assert "--forwarded-allow-ips" not in out
+    assert "(env STARIO_FORWARDED_ALLOW_IPS, default none)" in out
 
 
 def test_watch_help_lists_watch_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import cast
 
 from stario.config import ConfigError, ServerConfig
+from stario.http.proxy import ProxyTrust
 
 __all__ = [
     "OPTIONS",
@@ -64,6 +65,11 @@ def _octal_mode(raw: str) -> int:
     if not re.fullmatch(r"[0-7]{1,4}", text) or int(text, 8) > 0o777:
         raise ValueError("must be an octal mode between 0o000 and 0o777, e.g. 0o660")
     return int(text, 8)
+
+
+def _proxies(raw: str) -> str:
+    # Parsed here for the message; ServerConfig keeps the spec as text.
+    return ProxyTrust.parse(raw).spec
 
 
 def _loop(raw: str) -> str:
@@ -176,6 +182,14 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("compress_gzip_window_bits", _integer, "gzip window bits, 9 to 15", "N", "the codec's"),
     Option("loop", _loop, "event loop: auto (uvloop if installed), asyncio or uvloop", "LOOP"),
+    Option(
+        "forwarded_allow_ips",
+        _proxies,
+        "proxies trusted to set the client address and scheme with X-Forwarded-For/-Proto "
+        "or Forwarded: IPs, CIDR networks, * or unix, comma-separated; off when unset",
+        "ADDRS",
+        "none",
+    ),
 )
 
 _BY_NAME = {opt.name: opt for opt in OPTIONS}

@@ -12,11 +12,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Final, cast
 
+from stario.compression import Compression
 from stario.config import ServerConfig
 from stario.errors import ClientDisconnected, HttpException
 from stario.http.body import RequestBody
 from stario.http.exchange import Exchange
 from stario.http.parser import END, Reject, RequestHead, RequestParser
+from stario.http.proxy import trust_for
 from stario.http.wire import reason_phrase
 from stario.request import Request
 from stario.telemetry import Span, Tracer
@@ -66,10 +68,11 @@ class Connection(asyncio.Protocol):
         self._tracer = tracer
         self._registry = registry or ConnectionRegistry()
         self._parser = RequestParser(config.max_request_header_bytes, config.max_request_body_bytes)
+        self.compression = Compression.for_config(config)
         self._queue: deque[Exchange] = deque()
         self._receiving: Exchange | None = None
         self._transport: asyncio.Transport | None = None
-        self._loop = asyncio.get_event_loop()
+        self._loop = self.loop = asyncio.get_event_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._deadline: float | None = None
@@ -86,6 +89,8 @@ class Connection(asyncio.Protocol):
         self.lost: asyncio.Future[None] = self._loop.create_future()
         self.client = ""
         self.client_port: int | None = None
+        # None unless --forwarded-allow-ips is set (parsed once per spec, cached).
+        self.proxy_trust = trust_for(config.forwarded_allow_ips)
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -162,7 +167,7 @@ class Connection(asyncio.Protocol):
                     "request.method": head.method,
                     "request.path": req.path,
                     "http.version": head.version,
-                    "client.address": self.client,
+                    "client.address": req.client,  # the forwarded one when trusted
                 }
             )
         self._receiving = ex if head.has_body else None
@@ -340,6 +345,11 @@ class Connection(asyncio.Protocol):
                 transport.resume_reading()
 
     # --- writing and closing ------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """The peer is gone; writes are dropped."""
+        return self._lost
 
     @property
     def reusable(self) -> bool:
