@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LoadError", "load_bootstrap", "load_object", "one_line"]
+__all__ = ["LoadError", "describe_error", "load_bootstrap", "load_object", "one_line"]
 
 _MAX_LISTED = 8
 
@@ -116,8 +116,13 @@ def _syntax_error(exc: SyntaxError) -> str:
 
 
 def _inner_error(name: str, exc: BaseException) -> str:
+    return f"error while importing {name!r}: {describe_error(exc)}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message (file:line)`` on one line; the line is the deepest in the project."""
     where = _user_frame(traceback.extract_tb(exc.__traceback__))
-    return f"error while importing {name!r}: {type(exc).__name__}: {one_line(str(exc))}{where}"
+    return f"{type(exc).__name__}: {one_line(str(exc))}{where}"
 
 
 def _user_frame(frames: traceback.StackSummary) -> str:

@@ -44,6 +44,10 @@ _WATCH_DESCRIPTION = (
     "file under the watched paths changes. SQLite/database files, __pycache__, .git, "
     "virtualenvs, node_modules and tool caches are ignored."
 )
+_CHECK_HELP = (
+    "import MODULE and run the bootstrap's setup and teardown without binding or tracing; "
+    "print 'ok: MODULE:ATTR' and exit 0, or the error and exit 1 (2 for usage errors)"
+)
 _EPILOG = (
     "Flags win over STARIO_* environment variables, which win over defaults; an empty "
     "variable counts as unset. The 30 s limit on a stalled request body (408) is fixed."
@@ -75,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stario {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_command(commands, "serve", "serve the app", _SERVE_DESCRIPTION)
+    serve = _add_command(commands, "serve", "serve the app", _SERVE_DESCRIPTION)
+    serve.add_argument("--check", action="store_true", help=_CHECK_HELP)
     watch = _add_command(commands, "watch", "serve and restart on changes", _WATCH_DESCRIPTION)
     watch.add_argument(
         "--watch", action="append", default=[], metavar="PATH",
@@ -125,6 +130,7 @@ class Invocation:
     settings: Mapping[str, Setting]
     watch: tuple[str, ...] = field(default=())
     watch_ignore: tuple[str, ...] = field(default=())
+    check: bool = False
 
     def serve_argv(self) -> list[str]:
         """``["serve", APP, "--flag=value", ...]``: the options given as flags, unchanged."""
@@ -150,6 +156,7 @@ def parse(argv: Sequence[str], env: Mapping[str, str]) -> Invocation:
         settings=settings,
         watch=tuple(getattr(ns, "watch", ())),
         watch_ignore=tuple(getattr(ns, "watch_ignore", ())),
+        check=bool(getattr(ns, "check", False)),
     )
     try:
         check_tracer_spec(inv.tracer)
@@ -193,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args[:1] == ["init"]:
             return run_init(build_parser().parse_args(args).name)
         inv = parse(args, os.environ)
+        if inv.check:
+            from .check import run_check
+
+            return run_check(inv.app, inv.config)
         return _watch(inv) if inv.command == "watch" else _serve(inv)
     except (UsageError, LoadError) as exc:
         print(f"stario: error: {exc}", file=sys.stderr, flush=True)
