@@ -1,0 +1,1 @@
+"""The benchmark suite run by ``benchmarks/run.py``."""
