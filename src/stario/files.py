@@ -202,16 +202,20 @@ async def send_representation(req: Request, w: Writer, rep: Representation) -> N
         w.write_headers(304)
         w.end()
         return
+    span = _requested_range(req, rep) if rep.ranges else None
+    if isinstance(span, Unsatisfiable):
+        # Not the representation: none of its headers, so no cache keeps the error
+        # under an immutable Cache-Control.
+        out.set("content-range", f"bytes */{rep.size}")
+        w.skip_compression()
+        w.respond(b"Range Not Satisfiable", "text/plain; charset=utf-8", 416)
+        return
     for name, value in rep.headers:
         out.set(name, value)
     out.set("etag", rep.etag)
     out.set("last-modified", rep.last_modified)
-    span: tuple[int, int] | None = None
     if rep.ranges:
         out.set("accept-ranges", "bytes")
-        span = _requested_range(req, w, rep)
-        if span is None and w.started:
-            return  # answered 416
     start, end = span if span is not None else (0, rep.size - 1)
     if span is not None:
         out.set("content-range", f"bytes {start}-{end}/{rep.size}")
@@ -219,8 +223,8 @@ async def send_representation(req: Request, w: Writer, rep: Representation) -> N
     await _send_body(w, rep, status, start, end - start + 1, head=req.method == "HEAD")
 
 
-def _requested_range(req: Request, w: Writer, rep: Representation) -> tuple[int, int] | None:
-    """The byte range to send, None for the whole body; answers 416 itself."""
+def _requested_range(req: Request, rep: Representation) -> tuple[int, int] | Unsatisfiable | None:
+    """The byte range to send, None for the whole body, ``UNSATISFIABLE`` for a 416."""
     if req.method != "GET":  # RFC 9110 §14.2: Range is defined for GET only
         return None
     value = req.headers.get("range")
@@ -229,13 +233,7 @@ def _requested_range(req: Request, w: Writer, rep: Representation) -> tuple[int,
     if_range = req.headers.get("if-range")
     if if_range is not None and not if_range_allows(if_range, rep.etag, rep.mtime):
         return None
-    selected = parse_range(value, rep.size)
-    if isinstance(selected, Unsatisfiable):
-        w.headers.set("content-range", f"bytes */{rep.size}")
-        w.skip_compression()
-        w.respond(b"Range Not Satisfiable", "text/plain; charset=utf-8", 416)
-        return None
-    return selected
+    return parse_range(value, rep.size)
 
 
 async def _send_body(

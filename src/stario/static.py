@@ -82,9 +82,10 @@ class AssetManifest:
     """Every file under ``directory``, fingerprinted once, by path relative to it.
 
     Hidden files and directories (a segment starting with ``.``), non-regular files and
-    symlinks that lead outside ``directory`` are left out; symlinked directories are
-    not followed. The manifest is a snapshot: restart (``stario watch`` does) to pick
-    up changes. ``precompress=False`` skips building compressed variants.
+    symlinks that lead outside ``directory`` or to a hidden file in it are left out;
+    symlinked directories are not followed. The manifest is a snapshot: restart
+    (``stario watch`` does) to pick up changes. ``precompress=False`` skips building
+    compressed variants.
     """
 
     def __init__(
@@ -187,15 +188,16 @@ class AssetManifest:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
                 full = os.path.join(dirpath, name)
-                if name.startswith(".") or not _inside(full, root):
+                target = None if name.startswith(".") else _target(full, root)
+                if target is None:
                     continue
                 try:
-                    if not stat.S_ISREG(os.stat(full).st_mode):
+                    if not stat.S_ISREG(os.stat(target).st_mode):
                         continue
                 except OSError:
                     continue  # a dangling symlink
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
-                yield rel, Path(full)
+                yield rel, Path(target)
 
     def _add(self, asset: Asset) -> None:
         for key, fingerprinted in ((asset.path, False), (asset.hashed, True)):
@@ -209,12 +211,20 @@ class AssetManifest:
         self.assets[asset.path] = asset
 
 
-def _inside(full: str, root: str) -> bool:
-    """SECURITY: whether ``full``, with symlinks resolved, stays inside ``root``."""
+def _target(full: str, root: str) -> str | None:
+    """SECURITY: the file to serve for ``full``; None for a symlink that may not be served.
+
+    A symlink counts only when its target, fully resolved, is inside ``root`` and not
+    hidden there; the resolved path is kept, so re-pointing the link after startup
+    cannot change what is served.
+    """
     if not os.path.islink(full):
-        return True
+        return full
     real = os.path.realpath(full)
-    return real.startswith(root + os.sep)
+    if not real.startswith(root + os.sep):
+        return None
+    inner = real[len(root) + 1 :].split(os.sep)
+    return None if any(part.startswith(".") for part in inner) else real
 
 
 def _load(rel: str, file: Path) -> tuple[Asset, bytes | None]:

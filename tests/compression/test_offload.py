@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stario import App, Context, Writer
-from stario.compression import CODINGS, Codec
+from stario.compression import CODINGS, Codec, StreamEncoder
 from stario.http.connection import ConnectionRegistry
 from tests.compression.codecs import decode, html_page
 from tests.compression.wire import exchange, open_app, request, without_date
@@ -32,9 +32,18 @@ def make_app() -> App:
         n = int(c.route.params["n"])
         w.respond((str(n) * 10).encode() + (HUGE if n % 2 else PAGE), "text/plain")
 
+    async def stream(c: Context, w: Writer) -> None:
+        w.headers.set("content-type", "text/plain")
+        w.write(b"small " * 10)
+        w.write(HUGE[:1_000_000])  # above every default in-loop limit
+        w.write(b"after " * 10)
+        await w.drain()
+        w.end(b"last " * 10)
+
     app.get("/page", page)
     app.get("/huge", huge)
     app.get("/n/{n}", numbered)
+    app.get("/stream", stream)
     return app
 
 
@@ -64,6 +73,37 @@ async def test_large_bodies_compress_off_the_loop_small_ones_on_it(
     assert decode(coding, small.body) == PAGE
     assert decode(coding, large.body) == HUGE
     assert threads == [(len(PAGE), True), (len(HUGE), False)]
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+async def test_a_large_streamed_piece_and_those_after_it_compress_off_the_loop(
+    coding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int, bool]] = []
+    write, finish = StreamEncoder.write, StreamEncoder.finish
+
+    def spy_write(self: StreamEncoder, data: bytes) -> bytes:
+        seen.append(("write", len(data), threading.current_thread() is threading.main_thread()))
+        return write(self, data)
+
+    def spy_finish(self: StreamEncoder, data: bytes = b"") -> bytes:
+        seen.append(("finish", len(data), threading.current_thread() is threading.main_thread()))
+        return finish(self, data)
+
+    monkeypatch.setattr(StreamEncoder, "write", spy_write)
+    monkeypatch.setattr(StreamEncoder, "finish", spy_finish)
+    _, t = open_app(make_app())
+    (resp,) = await exchange(t, request("GET", "/stream", coding), 1)
+    expected = b"small " * 10 + HUGE[:1_000_000] + b"after " * 10 + b"last " * 10
+    assert decode(coding, resp.body) == expected
+    # The first piece on the loop; the large one in a thread, and the rest follow it
+    # there so the encoder's state sees them in order.
+    assert seen == [
+        ("write", 60, True),
+        ("write", 1_000_000, False),
+        ("write", 60, False),
+        ("finish", 50, False),
+    ]
 
 
 async def test_brotli_11_compresses_everything_in_a_thread(

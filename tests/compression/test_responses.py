@@ -21,6 +21,7 @@ from tests.compression.codecs import decode, html_page
 PAGE = html_page(20_000)
 HUGE = html_page(3_000_000)  # above every default in-loop limit: compressed in a thread
 SMALL = b"x" * 100
+ROWS = {"rows": [PAGE.decode()[:5000]] * 4}
 
 
 def make_app() -> App:
@@ -39,7 +40,7 @@ def make_app() -> App:
         w.respond(PAGE, c.req.query.get("type") or "")
 
     async def json_page(c: Context, w: Writer) -> None:
-        responses.json(w, {"rows": [PAGE.decode()[:5000]] * 4})
+        responses.json(w, ROWS)
 
     async def ended(c: Context, w: Writer) -> None:
         w.headers.set("content-type", "text/csv")
@@ -65,6 +66,20 @@ def make_app() -> App:
     async def not_found(c: Context, w: Writer) -> None:
         w.respond(PAGE, "text/html", 404)
 
+    async def sized(c: Context, w: Writer) -> None:
+        w.respond(b"a" * int(c.req.query.get("n") or 0), "text/plain")
+
+    async def partial(c: Context, w: Writer) -> None:
+        w.headers.set("content-range", f"bytes 0-{len(PAGE) - 1}/{len(PAGE) * 2}")
+        w.respond(PAGE, "text/html", 206)
+
+    async def streamed_preencoded(c: Context, w: Writer) -> None:
+        w.headers.set("content-type", "text/html")
+        w.headers.set("content-encoding", "gzip")
+        encoded = zlib.compress(PAGE, 6, 31)
+        w.write(encoded[:100])
+        w.end(encoded[100:])
+
     for path, handler in {
         "/page": page,
         "/huge": huge,
@@ -77,6 +92,9 @@ def make_app() -> App:
         "/etag": etag,
         "/skipped": skipped,
         "/missing": not_found,
+        "/sized": sized,
+        "/partial": partial,
+        "/streamed-preencoded": streamed_preencoded,
     }.items():
         app.get(path, handler)
     return app
@@ -104,7 +122,13 @@ async def raw_get(
 @pytest.mark.parametrize("coding", CODINGS)
 @pytest.mark.parametrize(
     ("url", "expected"),
-    [("/page", PAGE), ("/huge", HUGE), ("/ended", PAGE), ("/missing", PAGE)],
+    [
+        ("/page", PAGE),
+        ("/huge", HUGE),
+        ("/ended", PAGE),
+        ("/missing", PAGE),
+        ("/json", responses.dumps(ROWS)),
+    ],
 )
 async def test_whole_bodies_decode_byte_for_byte(
     client: TestClient[Any], coding: str, url: str, expected: bytes
@@ -114,12 +138,6 @@ async def test_whole_bodies_decode_byte_for_byte(
     assert headers["vary"] == "accept-encoding"
     assert int(headers["content-length"]) == len(body) < len(expected)
     assert decode(coding, body) == expected
-
-
-async def test_json_is_compressed(client: TestClient[Any]) -> None:
-    headers, body, _ = await raw_get(client, "/json", "gzip")
-    assert headers["content-encoding"] == "gzip"
-    assert decode("gzip", body).startswith(b'{"rows":')
 
 
 async def test_end_keeps_the_handlers_content_type(client: TestClient[Any]) -> None:
@@ -160,6 +178,16 @@ async def test_min_size_comes_from_config() -> None:
         headers, body, _ = await raw_get(client, "/small", "gzip")
     assert headers["content-encoding"] == "gzip"
     assert decode("gzip", body) == SMALL
+
+
+async def test_min_size_is_inclusive() -> None:
+    async with TestClient(make_app(), config=ServerConfig(compress_min_size=600)) as client:
+        headers, body, _ = await raw_get(client, "/sized", "gzip", {"n": "600"})
+        assert headers["content-encoding"] == "gzip"
+        assert decode("gzip", body) == b"a" * 600
+        headers, body, _ = await raw_get(client, "/sized", "gzip", {"n": "599"})
+        assert "content-encoding" not in headers
+        assert body == b"a" * 599
 
 
 @pytest.mark.parametrize(
@@ -217,6 +245,24 @@ async def test_a_response_with_content_encoding_is_untouched(client: TestClient[
     assert headers["content-encoding"] == "gzip"
     assert "vary" not in headers
     assert decode("gzip", body) == PAGE
+
+
+async def test_a_streamed_response_with_content_encoding_is_untouched(
+    client: TestClient[Any],
+) -> None:
+    headers, body, _ = await raw_get(client, "/streamed-preencoded", "br, zstd, gzip")
+    assert headers["content-encoding"] == "gzip"
+    assert headers["transfer-encoding"] == "chunked"
+    assert "vary" not in headers
+    assert decode("gzip", body) == PAGE
+
+
+async def test_a_response_with_content_range_is_untouched(client: TestClient[Any]) -> None:
+    headers, body, status = await raw_get(client, "/partial", "br, zstd, gzip")
+    assert status == 206
+    assert "content-encoding" not in headers
+    assert "vary" not in headers
+    assert body == PAGE
 
 
 async def test_skip_compression_sends_as_is(client: TestClient[Any]) -> None:

@@ -69,4 +69,7 @@ def make_site(tmp_path: Path) -> Path:
     os.symlink(outside, root / "linked-dir")
     os.symlink(root / "css" / "app.css", root / "alias.css")
     os.symlink(root / "missing", root / "dangling.txt")
+    # Links inside the directory that lead to hidden files: left out like their targets.
+    os.symlink(root / ".env", root / "env.txt")
+    os.symlink(os.path.join(".git", "config"), root / "git-config.txt")
     return root

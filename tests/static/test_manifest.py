@@ -34,9 +34,17 @@ def test_every_visible_regular_file_is_collected(manifest: AssetManifest) -> Non
         "js/mod.mjs",
         "tiny.txt",
     ]
-    # Hidden files and folders, symlinks leaving the directory, symlinked folders and
-    # dangling links are not part of it.
-    for left_out in (".env", ".git/config", "css/.draft.css", "leak.txt", "dangling.txt"):
+    # Hidden files and folders, symlinks leaving the directory or leading to hidden
+    # files, symlinked folders and dangling links are not part of it.
+    for left_out in (
+        ".env",
+        ".git/config",
+        "css/.draft.css",
+        "leak.txt",
+        "dangling.txt",
+        "env.txt",
+        "git-config.txt",
+    ):
         assert left_out not in manifest
     assert not any(name.startswith("linked-dir") for name in manifest)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,8 @@ async def test_unsatisfiable_range_answers_416(
     status, headers, _ = await raw(client, manifest.href("css/app.css"), range=value)
     assert status == 416
     assert headers["content-range"] == f"bytes */{len(CSS)}"
+    # An error, not the asset: no cache may keep it for a year.
+    assert "cache-control" not in headers
 
 
 @pytest.mark.parametrize(
@@ -303,6 +306,24 @@ async def test_a_file_changed_after_startup_is_not_served(site: Path) -> None:
         (site / "big.bin").write_bytes(b"replaced")
         response = await client.get(manifest.href("big.bin"))
     assert response.status_code == 404
+
+
+async def test_a_symlink_re_pointed_after_startup_still_serves_its_old_target(
+    site: Path,
+) -> None:
+    os.symlink(site / "big.bin", site / "big-link.bin")
+    manifest = AssetManifest(site)
+    # Same size and modification time, but outside the directory.
+    outside = site.parent / "outside" / "same-size.bin"
+    outside.write_bytes(bytes(len(BIG_BINARY)))
+    st = (site / "big.bin").stat()
+    os.utime(outside, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.symlink(outside, site / "new-link")
+    os.replace(site / "new-link", site / "big-link.bin")
+    async with TestClient(make_app(manifest)) as client:
+        response = await client.get(manifest.href("big-link.bin"))
+    assert response.status_code == 200
+    assert response.content == BIG_BINARY
 
 
 async def test_served_under_a_mounted_router(manifest: AssetManifest) -> None:

@@ -53,6 +53,8 @@ def attacks(manifest: AssetManifest) -> list[bytes]:
         b"/static/leak.txt",
         b"/static/linked-dir/secret.txt",
         b"/static/dangling.txt",
+        b"/static/env.txt",
+        b"/static/git-config.txt",
         b"/static//etc/passwd",
         b"/static/%2fetc/passwd",
         b"/static/" + css + b"/..",
@@ -122,7 +124,10 @@ async def test_every_attempt_is_404_over_a_socket(manifest: AssetManifest) -> No
     assert responses[-1].status == 200
 
 
-@pytest.mark.parametrize("target", [b"/static/.env", b"/static/leak.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [b"/static/.env", b"/static/leak.txt", b"/static/env.txt", b"/static/git-config.txt"],
+)
 async def test_hidden_and_escaping_files_exist_on_disk(
     manifest: AssetManifest, target: bytes
 ) -> None:
