@@ -8,6 +8,7 @@ tree), and their printed output must match the page. The others (Docker, paths u
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import json
 import os
@@ -26,6 +27,10 @@ from pathlib import Path
 
 import pytest
 
+from stario import App, Context, ServerConfig, Span, Writer, responses
+from stario.cli import main
+from stario.http.wire import reason_phrase
+from stario.testing import TestClient
 from tests.e2e.live import BOUND, child_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,6 +205,39 @@ def _probe_forwarded(cmd: Command) -> None:
     assert (got["scheme"], got["client"]) == ("https", "203.0.113.5")
 
 
+def _body_cap(cmd: Command) -> int:
+    """The body cap `cmd` starts stario with: its flag, else its variable, else the default."""
+    flag = "--max-request-body-bytes"
+    if flag in cmd.argv:
+        return int(cmd.argv[cmd.argv.index(flag) + 1])
+    if "STARIO_MAX_REQUEST_BODY_BYTES" in cmd.env:
+        return int(cmd.env["STARIO_MAX_REQUEST_BODY_BYTES"])
+    return ServerConfig().max_request_body_bytes
+
+
+def _post(length: int, body: bytes | None) -> tuple[int, bytes]:
+    """POST /api/upload declaring `length`; `body` None sends the head alone."""
+    conn = http.client.HTTPConnection("127.0.0.1", 8000, timeout=BOUND)
+    try:
+        conn.putrequest("POST", "/api/upload")
+        conn.putheader("Content-Length", str(length))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _probe_body_cap(cmd: Command) -> None:
+    # The cap each command sets (1 MiB through the environment, 10 MiB by flag or
+    # default) is the one stario enforces: exactly the cap arrives, one byte more is
+    # answered 413 from the declared length alone, before any of the body is sent.
+    cap = _body_cap(cmd)
+    status, body = _post(cap, b"x" * cap)
+    assert (status, json.loads(body)["bytes"]) == (200, cap), cmd.line
+    assert _post(cap + 1, None) == (413, b"Payload Too Large"), cmd.line
+
+
 @pytest.mark.slow
 def test_the_server_commands_run_and_answer_the_curl_commands(tmp_path: Path) -> None:
     servers = [
@@ -237,6 +275,7 @@ def _run_server(cmd: Command, curls: list[Command], tmp: Path) -> None:
                 assert done.returncode == 0, f"{probe.line} under {cmd.line}: {done.stderr}"
                 assert done.stdout.splitlines() == probe.output, probe.line
             _probe_forwarded(cmd)
+            _probe_body_cap(cmd)
             child.send_signal(signal.SIGTERM)
             assert child.wait(BOUND) == 0, cmd.line
         finally:
@@ -267,3 +306,88 @@ def _wait_listening(lines: queue.Queue[str | None], cmd: Command) -> None:
         seen.append(line)
         if re.fullmatch(r"stario: listening on http://[0-9.]+:8000", line):
             return
+
+
+# --- the limits table ------------------------------------------------------------------------
+
+
+def limits_table() -> list[list[str]]:
+    """The rows of the table in "## 7. Limits", cells stripped, header and rule dropped."""
+    section = DOC.read_text("utf-8").split("## 7. Limits", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_the_limits_table_states_the_servers_defaults_and_answers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    defaults = ServerConfig()
+    statuses = []
+    for _what, flag, default, violation in limits_table():
+        if flag == "fixed":
+            field_name = "body_read_timeout"  # no flag: the guide fixes it
+        else:
+            option = flag.strip("`")
+            assert f"{option} " in help_text, option
+            field_name = option.removeprefix("--").replace("-", "_")
+        assert float(default.split()[0]) == getattr(defaults, field_name), (flag, default)
+        status = re.match(r"(\d{3}) ([^,]+)", violation)
+        if status:
+            code = int(status[1])
+            statuses.append(code)
+            assert status[2] == reason_phrase(code), violation  # the words on the status line
+    assert statuses == [431, 413, 408]
+    assert defaults.body_read_timeout == 30.0
+
+
+# --- the Python snippets ---------------------------------------------------------------------
+
+
+def python_block(marker: str) -> str:
+    """The one ``python`` block of the page that contains `marker`."""
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", DOC.read_text("utf-8"), re.DOTALL)
+    [block] = [b for b in blocks if marker in b]
+    return block
+
+
+async def test_the_health_and_readiness_pattern_works_as_shown() -> None:
+    names: dict[str, object] = {
+        "App": App, "Context": Context, "Span": Span, "Writer": Writer, "responses": responses,
+    }  # fmt: skip
+    exec(compile(python_block("async def readyz"), str(DOC), "exec"), names)
+    bootstrap = names["bootstrap"]
+    assert callable(bootstrap)
+    async with TestClient(bootstrap) as client:
+        health = await client.get("/healthz")
+        ready = await client.get("/readyz")
+        client.app.begin_shutdown()  # what SIGTERM does first
+        draining = await client.get("/readyz")
+    assert (health.status_code, health.text) == (200, "ok")
+    assert (ready.status_code, ready.text) == (200, "ready")
+    assert (draining.status_code, draining.text) == (503, "draining")
+
+
+async def test_the_security_headers_snippet_sends_what_the_page_says() -> None:
+    app = App()
+    exec(compile(python_block("security_headers("), str(DOC), "exec"), {"app": app})
+
+    async def page(c: Context, w: Writer) -> None:
+        responses.text(w, "hi")
+
+    app.get("/", page)
+    async with TestClient(app) as client:
+        response = await client.get("/")
+    assert {name: response.headers.get(name) for name in SNIPPET_HEADERS} == SNIPPET_HEADERS
+
+
+SNIPPET_HEADERS = {
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "content-security-policy": "default-src 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": None,  # off until passed, as the page says
+}
