@@ -121,9 +121,10 @@ class App(Router):
     async def dispatch(self, req: Request, w: Writer, span: Span) -> None:
         """Route ``req``, run the handler and map exceptions to responses."""
         table = self._table or self.freeze()
-        result = table.match(req.method, req.host, req.raw_path)
+        # PERF: the Host header is decoded only when some route is host-specific.
+        result = table.match(req.method, req.host if table.has_hosts else "", req.raw_path)
         if type(result) is Match:
-            c = Context(self, req, span, RouteInfo(result.pattern, result.params, result.name))
+            c = Context(self, req, span, result)
             handler = result.handler
         else:
             c = Context(self, req, span, _NO_ROUTE)

@@ -114,6 +114,10 @@ class Headers:
         """Every ``(name, value)`` pair in order (names lower-cased)."""
         return list(self._pairs())
 
+    def view(self) -> list[tuple[str, str]]:
+        """The pairs themselves, without a copy (PERF: for the writer); do not mutate."""
+        return self._pairs()
+
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value``."""
         _check(name, value)

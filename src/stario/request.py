@@ -23,6 +23,9 @@ _PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 def _split_target(target: bytes) -> tuple[str, bytes]:
     """Split a request target into (raw path, query bytes)."""
+    # PERF: the common "/plain/path" needs no splitting and no quoting.
+    if target.startswith(b"/") and b"?" not in target and b"#" not in target and target.isascii():
+        return target.decode("ascii"), b""
     if target.startswith(b"/"):
         path, _, query = target.partition(b"?")
     elif b"://" in target:  # RFC 9112 §3.2.2 absolute-form, sent to proxies.
@@ -61,6 +64,7 @@ class Request:
         "_form",
         "_headers",
         "_host",
+        "_host_raw",
         "_path",
         "_query",
         "_query_bytes",
@@ -108,8 +112,10 @@ class Request:
         self._path: str | None = None
         self._query: QueryParams | None = None
         self._headers: Headers | None = None
-        # PERF: the parser hands over the Host value so routing needs no header decoding.
-        self._host: str | None = None if host is None else _host_name(host)
+        # PERF: the parser hands over the Host value so routing needs no header decoding,
+        # and it is decoded only when asked for.
+        self._host_raw = host
+        self._host: str | None = None
         self._cookies: dict[str, str] | None = None
         self._body_bytes: bytes | None = None
         self._form: FormData | None = None
@@ -159,7 +165,10 @@ class Request:
     def host(self) -> str:
         """The ``Host`` header, lower-cased, port stripped; never from X-Forwarded-*."""
         if self._host is None:
-            self._host = _host_name((self.headers.get("host") or "").encode("latin-1"))
+            raw = self._host_raw
+            if raw is None:
+                raw = (self.headers.get("host") or "").encode("latin-1")
+            self._host = _host_name(raw)
         return self._host
 
     @property

@@ -15,6 +15,7 @@ from typing import TypeAlias
 from urllib.parse import quote, urlencode
 
 from stario import patterns
+from stario.context import RouteInfo
 from stario.errors import StarioError
 from stario.patterns import CATCHALL, LITERAL
 from stario.types import Handler, Middleware
@@ -38,19 +39,29 @@ _PCHAR_SAFE = "!$&'()*+,;=:@~"
 Query: TypeAlias = "Mapping[str, object] | Sequence[tuple[str, object]]"
 
 
-@dataclass(slots=True)
-class Match:
+class Match(RouteInfo):
     """A route matched. ``handler`` has its middleware applied; ``params`` are decoded.
 
     ``pattern`` is the full pattern as registered (mount prefix included);
-    ``head_fallback`` is True when a HEAD request is served by the GET route.
+    ``head_fallback`` is True when a HEAD request is served by the GET route. A match
+    is the ``RouteInfo`` its handler sees as ``c.route`` (PERF: one object, not two).
     """
 
-    handler: Handler
-    pattern: str
-    params: dict[str, str]
-    name: str | None
-    head_fallback: bool
+    __slots__ = ("handler", "head_fallback")
+
+    def __init__(
+        self,
+        handler: Handler,
+        pattern: str,
+        params: dict[str, str],
+        name: str | None,
+        head_fallback: bool,
+    ) -> None:
+        self.handler = handler
+        self.pattern = pattern
+        self.params = params
+        self.name = name
+        self.head_fallback = head_fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +175,12 @@ class RouteTable:
     ``match()`` resolves a request, ``url_for()`` builds paths of named routes.
     """
 
-    __slots__ = ("_any_only", "_hosts", "_urls")
+    __slots__ = ("_any_only", "_hosts", "_urls", "has_hosts")
 
     _any_only: _Candidates
     _hosts: tuple[tuple[tuple[patterns.Segment, ...], patterns.PathTrie], ...]
+    has_hosts: bool
+    """Some route has a host pattern, so ``match`` needs the request's host."""
     _urls: dict[str, UrlTemplate]
 
     def __init__(self, routes: Iterable[tuple[str, patterns.Pattern, Handler, str | None]]) -> None:
@@ -187,6 +200,7 @@ class RouteTable:
         ordered = sorted(hosts.values(), key=lambda h: tuple(seg.kind for seg in h[0]))
         object.__setattr__(self, "_any_only", ((any_host, {}),))
         object.__setattr__(self, "_hosts", tuple(ordered))
+        object.__setattr__(self, "has_hosts", bool(ordered))
         object.__setattr__(self, "_urls", urls)
 
     def __setattr__(self, name: str, value: object) -> None:

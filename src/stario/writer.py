@@ -327,7 +327,7 @@ class Writer:
     def _head(self, status: int, extra: bytes, skip: frozenset[str]) -> bytes:
         # PERF: one join for the whole head; handler headers are rarely more than a few.
         parts = [status_line(status)]
-        for name, value in self.headers.items():
+        for name, value in self.headers.view():
             if name not in skip:
                 parts.append(f"{name}: {value}\r\n".encode("latin-1"))
         parts.append(extra)

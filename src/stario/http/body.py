@@ -6,7 +6,7 @@ import asyncio
 from collections import deque
 from typing import Protocol
 
-__all__ = ["BodyOwner", "RequestBody"]
+__all__ = ["NO_BODY", "BodyOwner", "RequestBody"]
 
 
 class BodyOwner(Protocol):
@@ -94,3 +94,21 @@ class RequestBody:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class _NoOwner:
+    __slots__ = ()
+
+    def body_wanted(self, body: RequestBody) -> None:
+        pass
+
+    def body_settled(self, body: RequestBody) -> None:
+        pass
+
+    def body_consumed(self, body: RequestBody) -> None:
+        pass
+
+
+NO_BODY = RequestBody(_NoOwner(), done=True)
+"""The body of every request without one (PERF: shared; a complete body never changes:
+nothing is pushed into it and ``fail()`` leaves it alone)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stario.compression import find_accept_encoding
-from stario.http.body import RequestBody
+from stario.http.body import NO_BODY, RequestBody
 from stario.http.parser import Reject, RequestHead
 from stario.request import Request
 from stario.telemetry import Span
@@ -80,11 +80,11 @@ class Exchange:
         self._backlog: deque[bytes | _Job | _Finish] | None = None
         self._settled: asyncio.Future[None] | None = None
         if head is None:
-            self.body = RequestBody(conn, done=True)
+            self.body = NO_BODY
             self.writer = Writer(self)
             self.request: Request | None = None
             return
-        self.body = RequestBody(conn, done=not head.has_body)
+        self.body = RequestBody(conn, done=False) if head.has_body else NO_BODY
         self.writer = Writer(
             self,
             head_only=head.method == "HEAD",

@@ -108,6 +108,7 @@ class RequestParser:
         "_headers",
         "_in_head",
         "_in_trailers",
+        "_line_bytes",
         "_max_body",
         "_max_head",
         "_parser",
@@ -128,6 +129,7 @@ class RequestParser:
         # Exact count from complete head lines, and a lower bound from raw bytes that
         # also covers a single endless line llhttp is still buffering (head or trailers).
         self._head_bytes = 0
+        self._line_bytes = 0
         self._head_raw = 0
         self._in_head = True
         self._body_seen = 0
@@ -195,11 +197,14 @@ class RequestParser:
     def on_message_begin(self) -> None:
         self._in_head = True
         self._head_bytes = 0
+        self._line_bytes = 0
         self._url = b""
         self._headers = []
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        # PERF: the request line's share of the head, measured once, not per header.
+        self._line_bytes = len(self._parser.get_method()) + len(self._url) + _HEAD_OVERHEAD
         if len(self._url) > self._max_head:
             self._stop(431, "request header fields too large")
 
@@ -211,7 +216,8 @@ class RequestParser:
                 self._stop(431, "request header fields too large")
             return
         self._head_bytes += len(name) + len(value) + len(": \r\n")
-        self._check_head_size()
+        if self._head_bytes + self._line_bytes > self._max_head:
+            self._check_head_size()
         self._headers.append((name, value))
 
     def _check_head_size(self) -> None:
