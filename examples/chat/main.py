@@ -190,7 +190,7 @@ def render_typing(typing: Typing) -> Element:
 
 def render_page(room: str, script_src: str) -> Element:
     links = [
-        A({"href": f"/rooms/{name}", "class": "here" if name == room else None}, f"# {name}")
+        A({"href": f"/rooms/{name}", "class": "here" if name == room else False}, f"# {name}")
         for name in ROOMS
     ]
     base = f"/rooms/{room}"

@@ -103,13 +103,13 @@ def color_of(player: str) -> str:
 
 
 @baked
-def tile(tile_id: str, style: str | None, on_click: str) -> Element:
+def tile(tile_id: str, style: str | bool, on_click: str) -> Element:
     # Baked: the markup is built once; each call only escapes and splices the values.
     return Div({"id": tile_id, "class": "tile", "style": style}, data.on("click", on_click))
 
 
 def render_tile(index: int, color: str | None) -> Element:
-    style = f"background:{color}" if color else None
+    style = f"background:{color}" if color else False  # False leaves the attribute out
     return tile(f"tile-{index}", style, at.post(f"/tiles/{index}"))
 
 

@@ -24,8 +24,13 @@ def test_safe_string_values_are_verbatim() -> None:
 
 
 def test_booleans_none_and_numbers() -> None:
+    # True and None write the bare name; False leaves the attribute out.
     assert attrs({"hidden": True, "a": None, "b": False, "n": 3, "f": 1.5}) == (
-        ' hidden n="3" f="1.5"'
+        ' hidden a n="3" f="1.5"'
+    )
+    assert str(h.Input({"disabled": None, "checked": False})) == "<input disabled>"
+    assert str(h.Input({"type": "checkbox"}, {"required": None})) == (
+        '<input type="checkbox" required>'
     )
 
 
@@ -56,7 +61,8 @@ def test_nested_data_and_aria_dicts() -> None:
     out = attrs({"data": {"user-id": 5, "on:click": "@post('/x')", "show": True, "no": False}})
     assert out == ' data-user-id="5" data-on:click="@post(&#39;/x&#39;)" data-show'
     aria = attrs({"aria": {"hidden": True, "expanded": False, "label": "Close", "x": None}})
-    assert aria == ' aria-hidden="true" aria-expanded="false" aria-label="Close"'
+    assert aria == ' aria-hidden="true" aria-expanded="false" aria-label="Close" aria-x'
+    assert attrs({"data": {"ignore": None, "off": False}}) == " data-ignore"
     assert attrs({"aria-busy": False}) == ' aria-busy="false"'
 
 

@@ -89,7 +89,8 @@ def test_data_and_style_slots_take_whole_dicts() -> None:
         return h.Div({"data": data, "style": style})
 
     assert str(t({"a": 1}, {"color": "red"})) == '<div data-a="1" style="color:red"></div>'
-    assert str(t("plain", None)) == '<div data="plain"></div>'
+    assert str(t("plain", False)) == '<div data="plain"></div>'
+    assert str(t("plain", None)) == '<div data="plain" style></div>'  # None is bare, like True
 
 
 def test_keyword_positional_and_default_arguments() -> None:

@@ -67,7 +67,7 @@ def render_attrs(attrs: Attrs) -> str:
         if type(value) is str:
             out += f'{_PREFIXES.get(name) or attr_prefix(name)}{escape_attr(value)}"'
         elif value is None:
-            attr_prefix(name)
+            out += (_PREFIXES.get(name) or attr_prefix(name))[:-2]  # bare, like True
         else:
             out += render_attr(name, value)
     return out
@@ -82,7 +82,7 @@ def render_attr(name: str, value: Any) -> str:
             return f'{prefix}{"true" if value else "false"}"'
         return prefix[:-2] if value else ""
     if value is None:
-        return ""
+        return prefix[:-2]  # bare, like True; use False to leave an attribute out
     if isinstance(value, Placeholder):
         return value._stario_mark(ATTR, name, value)
     try:

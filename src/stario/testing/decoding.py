@@ -70,7 +70,15 @@ class _Brotli:
 
     def decode(self, data: bytes) -> bytes:
         try:
-            return bytes(self._obj.process(data))
+            out = self._obj.process(data)
+            if not out:
+                return b""
+            # brotli >= 1.2 returns at most ~32 KiB per call and keeps the rest
+            # (google/brotli#1396): drain it, or it would only come with the next piece.
+            parts = [bytes(out)]
+            while more := self._obj.process(b""):
+                parts.append(bytes(more))
+            return b"".join(parts)
         except brotli.error as exc:
             raise ProtocolError(f"bad brotli body: {exc}") from exc
 
