@@ -135,22 +135,43 @@ class Alive(Generic[T]):
         if self._source is None:
             raise TypeError("c.alive() needs a source to iterate: c.alive(relay.subscribe(...))")
         iterator = aiter(self._source)
-        ending = self._ending()
+        task = asyncio.current_task()
+        assert task is not None, "c.alive() must be used inside a task"
+        ctx = self._ctx
+        waiting = False
+
+        def interrupt(_: asyncio.Future[Any]) -> None:
+            # Only a task parked in anext() is cancelled: the consumer's own code between
+            # items is never interrupted, and sees the end at its next item instead.
+            if waiting and not task.done():
+                self._cancelled_by_us = True
+                task.cancel()
+
+        # PERF: the next item is awaited in the handler's own task, and the end is two
+        # done-callbacks: no task, no asyncio.wait() and no set of futures per item, which
+        # is what an SSE fan-out to thousands of clients pays for every event.
+        ends = (ctx.req.disconnected, ctx.app.shutdown_signal())
+        for end in ends:
+            end.add_done_callback(interrupt)
         try:
-            while not self._ctx.closing:
-                step = asyncio.ensure_future(anext(iterator))
-                await asyncio.wait({step, ending}, return_when="FIRST_COMPLETED")
-                if not step.done():
-                    step.cancel()
-                    await asyncio.gather(step, return_exceptions=True)
-                    return
+            while not ctx.closing:
+                waiting = True
                 try:
-                    item = step.result()
+                    item = await anext(iterator)
                 except StopAsyncIteration:
                     return
+                except asyncio.CancelledError:
+                    if self._cancelled_by_us:
+                        self._cancelled_by_us = False
+                        if task.uncancel() == 0:
+                            return  # our own interruption: the loop ends, cleanup runs
+                    raise
+                finally:
+                    waiting = False
                 yield item
         finally:
-            ending.cancel()
+            for end in ends:
+                end.remove_done_callback(interrupt)
             closer = getattr(iterator, "aclose", None)
             if closer is not None:
                 await closer()
