@@ -106,7 +106,8 @@ class Writer:
 
     def respond(self, body: bytes | str, content_type: str, status: int = 200) -> None:
         """Send a whole response: status, ``content-type``, ``content-length`` and body."""
-        self._check_not_started()
+        if self.started:
+            self._check_not_started()
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.status_code = status
         compression = self._compression

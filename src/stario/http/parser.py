@@ -24,6 +24,7 @@ class RequestHead:
         "chunked",
         "content_length",
         "expect_continue",
+        "has_body",
         "headers",
         "host",
         "keep_alive",
@@ -53,11 +54,8 @@ class RequestHead:
         self.content_length = content_length
         self.chunked = chunked
         self.expect_continue = expect_continue
-
-    @property
-    def has_body(self) -> bool:
-        """Whether body bytes follow this head."""
-        return self.chunked or bool(self.content_length)
+        # Whether body bytes follow this head.
+        self.has_body = chunked or bool(content_length)
 
 
 class EndOfMessage:
