@@ -101,10 +101,10 @@ async def drive(route: str, requests: int, tracer: Tracer) -> float:
     data = REQUESTS[route]
     start = time.perf_counter()
     for _ in range(requests):
-        transport.waiter = loop.create_future()
-        conn.data_received(data)
-        if transport.waiter is not None and not transport.waiter.done():
-            await transport.waiter
+        transport.waiter = waiter = loop.create_future()
+        # From a loop callback, as a socket read arrives: no task is running.
+        loop.call_soon(conn.data_received, data)
+        await waiter
     tracer.close()  # writes out everything queued
     elapsed = time.perf_counter() - start
     conn.connection_lost(None)
