@@ -74,11 +74,11 @@ class Writer:
         "_encoder",
         "_framing",
         "_head_only",
+        "_headers",
         "_http10",
         "_sent",
         "_sink",
         "completed",
-        "headers",
         "started",
         "status_code",
     )
@@ -95,7 +95,7 @@ class Writer:
         self._head_only = head_only
         self._http10 = http10
         self._compression = compression
-        self.headers = Headers()
+        self._headers: Headers | None = None
         self.status_code = 200
         self.started = False
         self.completed = False
@@ -103,6 +103,19 @@ class Writer:
         self._declared = -1
         self._sent = 0
         self._encoder: StreamEncoder | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """Response headers; change them until the head is sent (``started``)."""
+        headers = self._headers
+        if headers is None:
+            # PERF: most answers set no header of their own; build the dict on first use.
+            headers = self._headers = Headers()
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
 
     def respond(self, body: bytes | str, content_type: str, status: int = 200) -> None:
         """Send a whole response: status, ``content-type``, ``content-length`` and body."""
@@ -328,9 +341,11 @@ class Writer:
     def _head(self, status: int, extra: bytes, skip: frozenset[str]) -> bytes:
         # PERF: one join for the whole head; handler headers are rarely more than a few.
         parts = [status_line(status)]
-        for name, value in self.headers.view():
-            if name not in skip:
-                parts.append(f"{name}: {value}\r\n".encode("latin-1"))
+        headers = self._headers
+        if headers is not None:
+            for name, value in headers.view():
+                if name not in skip:
+                    parts.append(f"{name}: {value}\r\n".encode("latin-1"))
         parts.append(extra)
         parts.append(DATE.line())
         if not self._sink.keep_alive(self._framing != _UNTIL_CLOSE):

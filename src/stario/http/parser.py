@@ -113,6 +113,7 @@ class RequestParser:
         "_reject",
         "_trailer_bytes",
         "_url",
+        "_valid_host",
         "dead",
     )
 
@@ -136,6 +137,7 @@ class RequestParser:
         self._in_trailers = False
         self._trailer_bytes = 0
         self._reject: Reject | None = None
+        self._valid_host: bytes | None = None
         self.dead = False
 
     @property
@@ -255,8 +257,11 @@ class RequestParser:
             if lname == b"host":
                 hosts += 1
                 host = value.strip()
-                if _HOST_RE.fullmatch(host) is None:
-                    self._stop(400, "invalid Host header")
+                # PERF: a keep-alive client repeats its Host; validate each value once.
+                if host != self._valid_host:
+                    if _HOST_RE.fullmatch(host) is None:
+                        self._stop(400, "invalid Host header")
+                    self._valid_host = host
             elif lname == b"content-length":
                 content_length = int(value)  # llhttp already rejected non-digits.
             elif lname == b"transfer-encoding":
