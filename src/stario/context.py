@@ -153,8 +153,9 @@ class Alive(Generic[T]):
         ends = (ctx.req.disconnected, ctx.app.shutdown_signal())
         for end in ends:
             end.add_done_callback(interrupt)
+        lost, shutdown = ends
         try:
-            while not ctx.closing:
+            while not (lost.done() or shutdown.done()):  # ctx.closing, without 4 lookups
                 waiting = True
                 try:
                     item = await anext(iterator)

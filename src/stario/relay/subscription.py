@@ -176,21 +176,19 @@ class Subscription(Generic[T]):
                 if inbox.failure is not None:
                     raise inbox.failure.with_traceback(None)
                 raise StopAsyncIteration
-            await self._wait(inbox)
+            if inbox.waiter is not None:
+                raise StarioError(
+                    "two tasks are receiving from one subscription",
+                    help="give each consumer its own relay.subscribe(...)",
+                )
+            # PERF: waited for here, not in a helper coroutine: one frame less per message
+            # for every subscriber of a fan-out.
+            waiter = inbox.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                inbox.waiter = None
         return queue.popleft()
-
-    async def _wait(self, inbox: Inbox[T]) -> None:
-        if inbox.waiter is not None:
-            raise StarioError(
-                "two tasks are receiving from one subscription",
-                help="give each consumer its own relay.subscribe(...)",
-            )
-        waiter = asyncio.get_running_loop().create_future()
-        inbox.waiter = waiter
-        try:
-            await waiter
-        finally:
-            inbox.waiter = None
 
     def __del__(self) -> None:
         # A bare `async for msg in relay.subscribe(...)` that breaks out leaves nothing
