@@ -87,7 +87,6 @@ class Request:
         target: bytes,
         raw_headers: list[tuple[bytes, bytes]],
         body: RequestBody,
-        *,
         http_version: str = "1.1",
         keep_alive: bool = True,
         client: str = "",

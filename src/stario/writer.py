@@ -86,7 +86,6 @@ class Writer:
     def __init__(
         self,
         sink: Sink,
-        *,
         head_only: bool = False,
         http10: bool = False,
         compression: Compression | None = None,
