@@ -133,7 +133,7 @@ class Writer:
             content_type.encode("latin-1"),
             len(data),
         )
-        head = self._head(status, framing, skip=_FRAMING)
+        head = self._head(status, framing, _FRAMING)
         self.started = self.completed = True
         self._sink.finish(head if self._head_only else head + data)
 
@@ -172,7 +172,7 @@ class Writer:
                 self._framing = _CHUNKED
                 extra += b"transfer-encoding: chunked\r\n"
         self.started = True
-        self._sink.send(self._head(status, extra, skip=skip))
+        self._sink.send(self._head(status, extra, skip))
 
     def write(self, data: bytes | str) -> None:
         """Send a piece of the body (starts the response with chunked framing if needed)."""
@@ -256,7 +256,7 @@ class Writer:
                 framing = vary + _length_framing(content_type, len(data))
             else:
                 framing = _length_framing(content_type, len(data))
-        head = self._head(status, framing, skip=skip)
+        head = self._head(status, framing, skip)
         self.started = self.completed = True
         self._sink.finish(head if self._head_only else head + data)
 
@@ -287,7 +287,7 @@ class Writer:
             body = encoded or b""
         length = -1 if encoded is None else len(body)
         framing = shape.vary + _length_framing(shape.content_type, length)
-        head = self._head(self.status_code, framing, skip=shape.skip)
+        head = self._head(self.status_code, framing, shape.skip)
         return head if self._head_only else head + body
 
     # --- streamed bodies ----------------------------------------------------------------
@@ -341,22 +341,22 @@ class Writer:
         return b""
 
     def _head(self, status: int, extra: bytes, skip: frozenset[str]) -> bytes:
-        # PERF: one join for the whole head; handler headers are rarely more than a few.
-        parts = [status_line(status)]
         headers = self._headers
-        if headers is not None:
-            for name, value in headers.view():
-                if name not in skip:
-                    parts.append(f"{name}: {value}\r\n".encode("latin-1"))
-        parts.append(extra)
-        parts.append(DATE.line())
+        own = (
+            b""
+            if headers is None
+            else b"".join(
+                [f"{n}: {v}\r\n".encode("latin-1") for n, v in headers.view() if n not in skip]
+            )
+        )
         if not self._sink.keep_alive(self._framing != _UNTIL_CLOSE):
-            parts.append(b"connection: close\r\n\r\n")
+            end = b"connection: close\r\n\r\n"
         elif self._http10:
-            parts.append(b"connection: keep-alive\r\n\r\n")
+            end = b"connection: keep-alive\r\n\r\n"
         else:
-            parts.append(b"\r\n")
-        return b"".join(parts)
+            end = b"\r\n"
+        # PERF: one join of a tuple for the whole head.
+        return b"".join((status_line(status), own, extra, DATE.line(), end))
 
     def _check_not_started(self) -> None:
         if self.started:
