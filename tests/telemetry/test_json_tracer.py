@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stario.telemetry import JsonTracer, Span
+from stario.telemetry.json import span_line, to_json
+from stario.telemetry.tracer import span_to_dict
 
 SCHEMA = {
     "trace_id",
@@ -334,3 +336,17 @@ def test_span_is_plain_span() -> None:
     assert type(span) is Span
     span.end()
     tracer.close()
+
+
+def test_fast_line_matches_the_generic_encoding() -> None:
+    root = Span(None, "GET", attributes={"a": 1, "b": "é\n", "c": None, "d": [1, 2], "e": 1.5})
+    open_line = span_line(root)  # not ended yet: no end_ns, no duration_ns
+    assert open_line == to_json(span_to_dict(root)) + "\n"
+    assert json.loads(open_line)["end_ns"] is None
+    child = root.step("db")
+    child.fail('bad "quote"')
+    child.end()
+    root.end()
+    for span in (root, child):
+        assert (span.events, span.links) == ([], [])  # the fast path
+        assert span_line(span) == to_json(span_to_dict(span)) + "\n"

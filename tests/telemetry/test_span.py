@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 
 import pytest
@@ -34,6 +35,32 @@ def test_ids_are_unique() -> None:
     spans = [Span(None, "s") for _ in range(1000)]
     assert len({s.trace_id for s in spans}) == 1000
     assert len({s.span_id for s in spans}) == 1000
+
+
+def test_span_ids_count_up_and_a_trace_id_starts_with_its_root_span_id() -> None:
+    spans = [Span(None, "s") for _ in range(3)]
+    numbers = [int(s.span_id, 16) for s in spans]
+    assert numbers[1] - numbers[0] == numbers[2] - numbers[1] == 1
+    for span in spans:
+        assert span.trace_id[:16] == span.span_id
+    # the right half is random: 64 bits that differ between traces
+    assert len({s.trace_id[16:] for s in spans}) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next span id and leave at once
+        os.write(write_end, Span(None, "child").span_id.encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        child_id = pipe.read().decode()
+    parent_ids = {Span(None, "parent").span_id for _ in range(1000)}
+    assert HEX16.match(child_id)
+    assert child_id not in parent_ids
 
 
 def test_step_builds_a_tree_in_one_trace() -> None:

@@ -20,6 +20,7 @@ from stario.config import ServerConfig
 from stario.context import Context
 from stario.server import Server
 from stario.telemetry import Span, SqliteTracer
+from stario.telemetry.sqlite import SCHEMA_VERSION
 from stario.writer import Writer
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "telemetry.md"
@@ -291,7 +292,7 @@ def test_tracer_health(db: sqlite3.Connection) -> None:
     assert rows["spans_dropped"]["value"] == 0
     assert rows["writer_errors"]["value"] == 0
     assert rows["last_error"]["value"] is None
-    assert rows["schema_version"]["value"] == 1
+    assert rows["schema_version"]["value"] == SCHEMA_VERSION
     assert rows["batches_written"]["value"] >= 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", rows["started_at_ns"]["at"])
 

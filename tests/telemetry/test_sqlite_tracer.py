@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from stario.errors import StarioError
 from stario.telemetry import SqliteTracer
+from stario.telemetry._sqlite_schema import _MIGRATIONS
 from stario.telemetry.sqlite import SCHEMA_VERSION, TraceFileError
 
 WAIT = 10.0  # generous upper bound for thread hand-offs; never reached when passing
@@ -86,17 +87,24 @@ def test_creates_schema_in_wal_mode_with_version(path: Path) -> None:
     try:
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA page_size").fetchone() == (16384,)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(spans)")]
         indexed = {
             tuple(col[2] for col in conn.execute(f"PRAGMA index_info({index[1]})"))
             for index in conn.execute("PRAGMA index_list(spans)")
         }
+        errors_index = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE name = 'spans_errors'"
+        ).fetchall()
         event_columns = [row[1] for row in conn.execute("PRAGMA table_info(span_events)")]
         link_columns = [row[1] for row in conn.execute("PRAGMA table_info(span_links)")]
     finally:
         conn.close()
     assert columns == SPAN_COLUMNS
-    assert {("trace_id",), ("status", "start_ns"), ("start_ns",)} <= indexed
+    assert {("trace_id",), ("start_ns",)} <= indexed
+    assert errors_index == [
+        ("spans_errors", "CREATE INDEX spans_errors ON spans (start_ns) WHERE status = 'error'")
+    ]
     assert ("request_method", "request_path") in indexed
     assert event_columns == ["span_id", "seq", "time_ns", "name", "attributes_json", "body"]
     assert link_columns == [
@@ -357,11 +365,39 @@ def test_path_from_argument_env_or_cwd(tmp_path: Path, monkeypatch: pytest.Monke
     assert (tmp_path / "explicit.db").exists()
 
 
+def test_a_version_1_file_is_migrated_and_keeps_its_spans(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO spans VALUES ('00000000000000aa', 'ab', NULL, 0, 'GET', 1, 3, 2, 'error',"
+        " 'boom', 'GET', '/old', 500, '{}')"
+    )
+    conn.close()
+
+    tracer = SqliteTracer(path)
+    with tracer.start("new") as span:
+        span.fail("again")
+    tracer.close()
+
+    assert read(path, "PRAGMA user_version") == [{"user_version": SCHEMA_VERSION}]
+    indexes = {row["name"] for row in read(path, "PRAGMA index_list(spans)")}
+    assert "spans_errors" in indexes
+    assert "spans_status_start" not in indexes
+    recent = "SELECT name FROM spans WHERE status = 'error' ORDER BY start_ns DESC"
+    assert [row["name"] for row in read(path, recent)] == ["new", "GET"]
+    plan = " ".join(row["detail"] for row in read(path, "EXPLAIN QUERY PLAN " + recent))
+    assert "spans_errors" in plan  # recent errors are found through the partial index
+    assert status(path)["schema_version"] == SCHEMA_VERSION
+
+
 def test_refuses_a_newer_schema(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(TraceFileError, match=r"schema version 2, newer than this stario") as info:
+    newer = rf"schema version {SCHEMA_VERSION + 1}, newer than this stario"
+    with pytest.raises(TraceFileError, match=newer) as info:
         SqliteTracer(path)
     assert isinstance(info.value, StarioError)
     assert "STARIO_TRACES_SQLITE" in str(info.value)
@@ -392,7 +428,7 @@ def test_settings_from_env(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STARIO_TRACES_SQLITE_QUEUE", raising=False)
     monkeypatch.delenv("STARIO_TRACES_SQLITE_BATCH", raising=False)
     tracer = SqliteTracer(path)
-    assert (tracer.max_queue, tracer.batch_size) == (10_000, 512)
+    assert (tracer.max_queue, tracer.batch_size) == (10_000, 2048)
     assert tracer.flush(0)  # nothing exported: nothing to wait for
     tracer.close()
     monkeypatch.setenv("STARIO_TRACES_SQLITE_QUEUE", "7")

@@ -110,18 +110,17 @@ def span_line(span: Span) -> str:
     # times cheaper than building the record dict and encoding it generically.
     parent = "" if span.parent_id is None else f',"parent_id":"{span.parent_id}"'
     end_ns = span.end_ns
+    if end_ns is None:
+        times = 'null,"duration_ns":null'
+    else:
+        times = f'{end_ns},"duration_ns":{end_ns - span.start_ns}'
     error = "null" if span.error is None else _string(span.error)
     return (
         f'{{"trace_id":"{span.trace_id}","span_id":"{span.span_id}"{parent},'
-        f'"name":{_string(span.name)},"start_ns":{span.start_ns},'
-        f'"end_ns":{_null_or(end_ns)},"duration_ns":{_null_or(span.duration_ns)},'
+        f'"name":{_string(span.name)},"start_ns":{span.start_ns},"end_ns":{times},'
         f'"status":"{span.status}","error":{error},'
         f'"attributes":{attributes_json(span.attributes)},"events":[],"links":[]}}\n'
     )
-
-
-def _null_or(value: int | None) -> str:
-    return "null" if value is None else str(value)
 
 
 def attributes_json(attributes: dict[str, AttrValue]) -> str:

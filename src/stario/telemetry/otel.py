@@ -186,7 +186,11 @@ if _AVAILABLE:
             return self._random.generate_span_id() if ids is None else ids[1]
 
         def is_trace_id_random(self) -> bool:
-            """True: stario draws all 128 bits of a trace id at random."""
+            """True: the right-most 64 bits of a stario trace id are random.
+
+            W3C trace context asks for at least the right-most 7 bytes; the left half
+            is the root span's id (see `stario.telemetry.span`).
+            """
             return True
 
 

@@ -72,6 +72,7 @@ class BaseTracer(ABC):
                 parent_id=parent.span_id,
                 attributes=attributes,
             )
+            span._depth = parent._depth + 1
         for other in links:
             span.link(other)
         self.on_start(span)
