@@ -34,6 +34,39 @@ def child_env() -> dict[str, str]:
     return env
 
 
+class StderrLines:
+    """A child's stderr read on a thread: every line kept in `lines`, new ones to wait on."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)  # EOF: the child closed stderr (it exited)
+
+    def next(self, timeout: float) -> str | None:
+        """The next line (None once the child closed stderr); `queue.Empty` on timeout."""
+        return self._queue.get(timeout=timeout)
+
+    def join(self, timeout: float) -> None:
+        """Wait until every line the child wrote has been read."""
+        self._thread.join(timeout)
+
+    def close(self, timeout: float) -> None:
+        """Finish reading (the child has exited) and release the pipe."""
+        self._thread.join(timeout)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+
 class StarioProcess:
     """``python -m stario serve ARGS`` in `cwd`; stdout goes to a file, stderr is read live."""
 
@@ -48,25 +81,15 @@ class StarioProcess:
             stdout=self._stdout,
             stderr=subprocess.PIPE,
         )
-        self.stderr_lines: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self._reader.start()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.stderr_lines.append(line)
-            self._lines.put(line)
-        self._lines.put(None)  # EOF: the child closed stderr (it exited)
+        self._stderr = StderrLines(self.proc)
+        self.stderr_lines = self._stderr.lines
 
     def wait_for_line(self, pattern: str, timeout: float = BOUND) -> re.Match[str]:
         """The first stderr line matching `pattern`; fail if the child ends or time runs out."""
         regex = re.compile(pattern)
         while True:
             try:
-                line = self._lines.get(timeout=timeout)
+                line = self._stderr.next(timeout)
             except queue.Empty:
                 raise AssertionError(
                     f"no stderr line like {pattern!r} within {timeout} s; "
@@ -91,7 +114,7 @@ class StarioProcess:
     def wait(self, timeout: float = BOUND) -> int:
         """The exit code; the reader thread has seen all of stderr afterwards."""
         code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout)
+        self._stderr.join(timeout)
         return code
 
     def stop(self) -> None:
@@ -99,9 +122,7 @@ class StarioProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=BOUND)
-        self._reader.join(BOUND)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        self._stderr.close(BOUND)
         self._stdout.close()
 
     def spans(self) -> list[dict[str, Any]]:

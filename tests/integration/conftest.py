@@ -20,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -35,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 import pytest_asyncio
+
+from tests.e2e.live import StderrLines
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page
@@ -153,24 +154,14 @@ class ServerProcess:
             stdout=self._stdout,
             stderr=subprocess.PIPE,
         )
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.lines.append(line)
-            self._queue.put(line)
-        self._queue.put(None)  # EOF: the child exited
+        self._stderr = StderrLines(self.proc)
+        self.lines = self._stderr.lines
 
     def wait_listening(self) -> str:
         """The base URL once the server listens and accepts a connection."""
         while True:
             try:
-                line = self._queue.get(timeout=START_BOUND)
+                line = self._stderr.next(START_BOUND)
             except queue.Empty:
                 raise AssertionError(
                     f"server not listening within {START_BOUND} s\n{self.log()}"
@@ -207,9 +198,7 @@ class ServerProcess:
                 print(f"server pid {self.proc.pid} ignored SIGTERM for {START_BOUND} s; killing")
                 self.proc.kill()
                 self.proc.wait(timeout=START_BOUND)
-        self._reader.join(START_BOUND)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        self._stderr.close(START_BOUND)
         self._stdout.close()
 
 

@@ -15,12 +15,11 @@ import queue
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.live import StarioProcess
+from tests.e2e.live import StarioProcess, StderrLines
 
 DEPLOY_DIR = Path(__file__).resolve().parents[3] / "examples" / "deploy"
 HOST = "app.stario.test"
@@ -85,18 +84,8 @@ class CaddyProcess:
             group=None if user is None else _primary_group(user),
             extra_groups=None if user is None else [],
         )
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.lines.append(line)
-            self._queue.put(line)
-        self._queue.put(None)
+        self._stderr = StderrLines(self.proc)
+        self.lines = self._stderr.lines
 
     @property
     def root_ca(self) -> Path:
@@ -108,7 +97,7 @@ class CaddyProcess:
         missing = set(_READY)
         while missing:
             try:
-                line = self._queue.get(timeout=BOUND)
+                line = self._stderr.next(BOUND)
             except queue.Empty:
                 raise AssertionError(f"caddy not ready within {BOUND} s\n{self.log()}") from None
             if line is None:
@@ -130,9 +119,7 @@ class CaddyProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(BOUND)
-        self._reader.join(BOUND)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        self._stderr.close(BOUND)
 
 
 def _primary_group(user: str) -> int:
