@@ -1,12 +1,13 @@
 """CPU cost of one request through the real connection code, without sockets.
 
 ``python benchmarks/hotpath.py [--requests N] [--route plaintext|json|user|validate]
-[--profile]`` feeds request bytes to a ``stario.http.connection.Connection`` on a
+[--tracer noop|json|sqlite] [--profile | --once]`` feeds request bytes to a ``stario.http.connection.Connection`` on a
 transport that only records writes, on uvloop, one request at a time (as a keep-alive
 client would), and prints microseconds per request. The parser, the exchange, routing,
 the handler, the writer and the event-loop hop to the handler all run as in
 production; only the kernel is left out. ``--profile`` prints the top of a cProfile
-report instead. Use it to see what a change to the hot path saves; ``run.py`` measures
+report instead; ``--once`` makes one silent run, for counting instructions under
+callgrind (see benchmarks/README.md). Use it to see what a change to the hot path saves; ``run.py`` measures
 the server as clients see it.
 """
 
@@ -117,6 +118,9 @@ def main() -> None:
     parser.add_argument("--route", choices=sorted(REQUESTS), default="plaintext")
     parser.add_argument("--tracer", choices=("noop", "json", "sqlite"), default="noop")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--once", action="store_true", help="one run, no warm-up and no output (callgrind)"
+    )
     args = parser.parse_args()
     import uvloop
 
@@ -125,6 +129,9 @@ def main() -> None:
         def run(requests: int) -> float:
             return uvloop.run(drive(args.route, requests, make_tracer(args.tracer, Path(scratch))))
 
+        if args.once:
+            run(args.requests)
+            return
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
