@@ -1,14 +1,15 @@
 """CPU cost of one request through the real connection code, without sockets.
 
 ``python benchmarks/hotpath.py [--requests N] [--route plaintext|json|user|validate]
-[--tracer noop|json|sqlite] [--profile | --once]`` feeds request bytes to a ``stario.http.connection.Connection`` on a
-transport that only records writes, on uvloop, one request at a time (as a keep-alive
-client would), and prints microseconds per request. The parser, the exchange, routing,
-the handler, the writer and the event-loop hop to the handler all run as in
-production; only the kernel is left out. ``--profile`` prints the top of a cProfile
-report instead; ``--once`` makes one silent run, for counting instructions under
-callgrind (see benchmarks/README.md). Use it to see what a change to the hot path saves; ``run.py`` measures
-the server as clients see it.
+[--tracer noop|json|sqlite] [--profile | --once]`` feeds request bytes to a
+``stario.http.connection.Connection`` on a transport that only records writes, on
+uvloop, one request at a time (as a keep-alive client would), and prints microseconds
+per request. The parser, the exchange, routing, the handler, the writer and the
+event-loop hop to the handler all run as in production; only the kernel is left out.
+``--profile`` prints the top of a cProfile report instead; ``--once`` makes one silent
+run, for counting instructions under callgrind (see benchmarks/README.md). Use it to
+see what a change to the hot path saves; ``run.py`` measures the server as clients
+see it.
 """
 
 from __future__ import annotations
