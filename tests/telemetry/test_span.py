@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -47,19 +49,34 @@ def test_span_ids_count_up_and_a_trace_id_starts_with_its_root_span_id() -> None
     assert len({s.trace_id[16:] for s in spans}) == 3
 
 
+_FORK_SCRIPT = """
+import os
+from stario.telemetry.span import Span
+
+Span(None, "before")  # the parent has used its sequence
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child: report its next span id and leave at once
+    os.write(write_end, Span(None, "child").span_id.encode())
+    os._exit(0)
+os.close(write_end)
+os.waitpid(pid, 0)
+with os.fdopen(read_end, "rb") as pipe:
+    child_id = pipe.read().decode()
+parent_ids = [Span(None, "parent").span_id for _ in range(1000)]
+print(child_id, " ".join(parent_ids))
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report its next span id and leave at once
-        os.write(write_end, Span(None, "child").span_id.encode())
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(pid, 0)
-    with os.fdopen(read_end, "rb") as pipe:
-        child_id = pipe.read().decode()
-    parent_ids = {Span(None, "parent").span_id for _ in range(1000)}
+    # In a fresh interpreter: fork() in this multi-threaded test process could deadlock.
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    child_id, parent_ids = out[0], set(out[1:])
     assert HEX16.match(child_id)
+    assert len(parent_ids) == 1000
     assert child_id not in parent_ids
 
 
