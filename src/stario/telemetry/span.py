@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import ClassVar, TYPE_CHECKING, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from .tracer import BaseTracer
@@ -125,6 +125,10 @@ class Span:
     block is recorded as an "exception" event and sets the status to "error".
     """
 
+    # PERF: a class attribute, not a property: the connection reads it twice per request.
+    recording: ClassVar[bool] = True
+    """True: this span records what it is given (False for `NoopSpan`)."""
+
     __slots__ = (
         "_depth",
         "_tracer",
@@ -177,10 +181,6 @@ class Span:
             f"span={self.span_id} status={self.status}>"
         )
 
-    @property
-    def recording(self) -> bool:
-        """True: this span records what it is given (False for `NoopSpan`)."""
-        return True
 
     @property
     def ended(self) -> bool:
@@ -279,16 +279,15 @@ class NoopSpan(Span):
     `events` and `links` are empty and must not be mutated.
     """
 
+    recording: ClassVar[bool] = False
+    """False: nothing is recorded."""
+
     __slots__ = ()
 
     def __init__(self) -> None:
         super().__init__(None, "", trace_id="0" * 32, start_ns=0)
         self.span_id = "0" * 16
 
-    @property
-    def recording(self) -> bool:
-        """False: nothing is recorded."""
-        return False
 
     @property
     def ended(self) -> bool:
