@@ -181,7 +181,6 @@ class Span:
             f"span={self.span_id} status={self.status}>"
         )
 
-
     @property
     def ended(self) -> bool:
         """Whether `end()` has been called."""
@@ -287,7 +286,6 @@ class NoopSpan(Span):
     def __init__(self) -> None:
         super().__init__(None, "", trace_id="0" * 32, start_ns=0)
         self.span_id = "0" * 16
-
 
     @property
     def ended(self) -> bool:
