@@ -117,7 +117,10 @@ class Connection(asyncio.Protocol):
             if type(event) is bytes:
                 self._receiving.body.push(event)  # type: ignore[union-attr]
             elif event is END:
-                self._body_complete()
+                receiving = self._receiving
+                if receiving is not None:
+                    self._receiving = None
+                    receiving.body.finish()
             elif isinstance(event, RequestHead):
                 self._head_received(event)
             elif isinstance(event, Reject):
@@ -178,12 +181,6 @@ class Connection(asyncio.Protocol):
         queue.append(ex)
         if len(queue) == 1:
             self._start(ex)
-
-    def _body_complete(self) -> None:
-        ex = self._receiving
-        self._receiving = None
-        if ex is not None:
-            ex.body.finish()
 
     def _rejected(self, reject: Reject) -> None:
         self._cancel_timer()

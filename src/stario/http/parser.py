@@ -194,6 +194,8 @@ class RequestParser:
     def on_url(self, url: bytes) -> None:
         self._url += url
         # PERF: the request line's share of the head, measured once, not per header.
+        # Exact for canonical formatting ("Name: value"), so a head of exactly the cap
+        # passes.
         self._line_bytes = len(self._parser.get_method()) + len(self._url) + _HEAD_OVERHEAD
         if len(self._url) > self._max_head:
             self._stop(431, "request header fields too large")
@@ -207,17 +209,13 @@ class RequestParser:
             return
         self._head_bytes += len(name) + len(value) + len(": \r\n")
         if self._head_bytes + self._line_bytes > self._max_head:
-            self._check_head_size()
+            self._stop(431, "request header fields too large")
         self._headers.append((name, value))
 
-    def _check_head_size(self) -> None:
-        # Exact for canonical formatting ("Name: value"), so a head of exactly the cap passes.
-        size = len(self._parser.get_method()) + len(self._url) + _HEAD_OVERHEAD + self._head_bytes
-        if size > self._max_head:
-            self._stop(431, "request header fields too large")
-
     def on_headers_complete(self) -> None:
-        self._check_head_size()  # a head with no header lines is only measured here
+        # A head with no header lines is only measured here (on_url measured its line).
+        if self._line_bytes + self._head_bytes > self._max_head:
+            self._stop(431, "request header fields too large")
         parser = self._parser
         version = parser.get_http_version()
         method = parser.get_method().decode("ascii")
