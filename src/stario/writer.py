@@ -186,10 +186,7 @@ class Writer:
             return
         encoder = self._encoder
         if encoder is None:
-            if self._framing == _CHUNKED:  # PERF: the SSE case, framed inline
-                self._sink.send(b"%x\r\n%b\r\n" % (len(data), data))
-            else:
-                self._sink.send(self._frame(data))
+            self._sink.send(self._frame(data))
         elif encoder.offloaded or len(data) > encoder.inline_limit:
             # PERF: a large piece is compressed in a thread; later pieces follow it there
             # because the encoder keeps state and the pieces must stay in order.

@@ -214,9 +214,7 @@ class Connection(asyncio.Protocol):
             self._task = self._loop.create_task(self._serve())
             self._task.add_done_callback(self._served)
         else:
-            waiter = self._idle
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._wake()
 
     def _wake(self) -> None:
         waiter = self._idle
