@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
-from stario import App, Context, Server, ServerConfig, Writer
+from stario import App, Context, Writer
 from stario.compression import CODINGS
-from stario.telemetry import NoopTracer
 from tests.compression.codecs import Incremental, decode, html_page
-from tests.http.httpkit import Response, parse_all
+from tests.http.httpkit import Response, parse_all, serving
 
 BOUND = 10.0
 PAGE = html_page(30_000)
@@ -43,21 +40,6 @@ def make_app(release: asyncio.Queue[None]) -> App:
     return app
 
 
-@asynccontextmanager
-async def serving(app: App) -> AsyncIterator[int]:
-    server = Server(
-        app, NoopTracer(), ServerConfig(port=0, graceful_timeout=2.0), announce=lambda _: None
-    )
-    task = asyncio.ensure_future(server.serve())
-    try:
-        await asyncio.wait_for(server.started(), BOUND)
-        assert server.port is not None
-        yield server.port
-    finally:
-        server.shutdown()
-        await asyncio.wait_for(task, BOUND)
-
-
 async def read_until(
     reader: asyncio.StreamReader, count: int, heads: tuple[bool, ...] = ()
 ) -> list[Response]:
@@ -71,7 +53,7 @@ async def read_until(
 
 @pytest.mark.parametrize("coding", CODINGS)
 async def test_whole_responses_over_a_socket(coding: str) -> None:
-    async with serving(make_app(asyncio.Queue())) as port:
+    async with serving(make_app(asyncio.Queue()), graceful_timeout=2.0) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             req = f"GET /page HTTP/1.1\r\nHost: t\r\nAccept-Encoding: {coding}\r\n\r\n"
@@ -91,7 +73,7 @@ async def test_whole_responses_over_a_socket(coding: str) -> None:
 @pytest.mark.parametrize("coding", CODINGS)
 async def test_sse_events_arrive_one_by_one_over_a_socket(coding: str) -> None:
     release: asyncio.Queue[None] = asyncio.Queue()
-    async with serving(make_app(release)) as port:
+    async with serving(make_app(release), graceful_timeout=2.0) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(

@@ -17,7 +17,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from stario import App, Context, ServerConfig, Span, Writer, responses
 from stario.cli import main
 from stario.http.wire import reason_phrase
 from stario.testing import TestClient
-from tests.e2e.live import BOUND, child_env
+from tests.e2e.live import BOUND, child_env, port_free
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "deployment.md"
@@ -148,16 +147,6 @@ def _python_argv(argv: list[str]) -> list[str]:
     return [sys.executable, "-m", "stario", *argv[1:]] if argv[0] == "stario" else argv
 
 
-def _port_8000_free() -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", 8000))
-        except OSError:
-            return False
-    return True
-
-
 def test_the_check_command_prints_what_the_page_shows() -> None:
     [cmd] = [c for c in commands() if "--check" in c.argv]
     done = subprocess.run(
@@ -248,7 +237,7 @@ def test_the_server_commands_run_and_answer_the_curl_commands(tmp_path: Path) ->
     assert curls
     if shutil.which("curl") is None:
         pytest.skip("DOC COMMANDS NOT RUN: no curl on PATH")
-    if not _port_8000_free():
+    if not port_free(8000):
         pytest.skip("PORT 8000 IS BUSY: the page's server commands use port 8000 and were NOT run")
     for n, cmd in enumerate(servers):
         _run_server(cmd, curls, tmp_path / f"server-{n}")

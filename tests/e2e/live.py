@@ -131,6 +131,17 @@ class StarioProcess:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def port_free(port: int, host: str = "0.0.0.0") -> bool:
+    """Whether ``port`` can be bound on ``host`` now (a test that needs it skips if not)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 # --- the client side ----------------------------------------------------------------------
 
 

@@ -15,7 +15,6 @@ import queue
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.live import port_free
 from tests.examples.test_deploy import DEPLOY_DIR, SERVE_CMD, instructions
 
 pytestmark = pytest.mark.slow
@@ -127,16 +127,6 @@ def test_the_image_runs_this_project_not_another_stario(image: Image) -> None:
     assert path.startswith(str(image.venv))
 
 
-def _port_8000_free() -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("0.0.0.0", 8000))
-        except OSError:
-            return False
-    return True
-
-
 def _get(path: str) -> tuple[int, bytes]:
     with urllib.request.urlopen(f"http://127.0.0.1:8000{path}", timeout=BOUND) as response:
         return response.status, response.read()
@@ -146,7 +136,7 @@ def test_the_cmd_answers_on_0_0_0_0_port_8000(image: Image) -> None:
     [cmd] = instructions("CMD")
     argv = json.loads(cmd)
     assert argv == SERVE_CMD
-    if not _port_8000_free():
+    if not port_free(8000):
         pytest.skip(
             "PORT 8000 IS BUSY: the Dockerfile's CMD binds 0.0.0.0:8000 and was NOT run; "
             "stop whatever listens there and run this test again"

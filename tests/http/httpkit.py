@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+from stario.app import App
+from stario.config import ServerConfig
 from stario.errors import HttpException
 from stario.http.parser import END, Event, Reject, RequestHead
 from stario.request import Request
-from stario.telemetry import Span
+from stario.server import Server
+from stario.telemetry import NoopTracer, Span
 from stario.testing.transport import MemoryTransport
 from stario.writer import Writer
 
@@ -243,3 +248,20 @@ async def settle(rounds: int = 20) -> None:
     """Let ready callbacks and tasks run (no timing involved)."""
     for _ in range(rounds):
         await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def serving(app: App, bound: float = 10.0, **config: Any) -> AsyncIterator[int]:
+    """Serve ``app`` on a free loopback port (``ServerConfig(**config)``); yield the port.
+
+    Every wait is bounded by ``bound`` seconds; the server is shut down on exit.
+    """
+    server = Server(app, NoopTracer(), ServerConfig(port=0, **config), announce=lambda _: None)
+    task = asyncio.ensure_future(server.serve())
+    try:
+        await asyncio.wait_for(server.started(), bound)
+        assert server.port is not None
+        yield server.port
+    finally:
+        server.shutdown()
+        await asyncio.wait_for(task, bound)

@@ -8,16 +8,13 @@ before any route runs; every percent-encoded form reaches the handler and gets 4
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
-from stario import App, Server, ServerConfig
+from stario import App
 from stario.static import AssetManifest, StaticAssets
-from stario.telemetry import NoopTracer
 from stario.testing import TestClient
-from tests.http.httpkit import parse_all
+from tests.http.httpkit import parse_all, serving
 
 BOUND = 10.0
 
@@ -88,19 +85,6 @@ async def test_a_raw_nul_byte_is_rejected_by_the_parser(manifest: AssetManifest)
     async with TestClient(make_app(manifest)) as client, client.connection() as conn:
         conn.send(raw_request(b"/static/tiny\x00.txt"))
         assert (await conn.read_response()).status_code == 400
-
-
-@asynccontextmanager
-async def serving(app: App) -> AsyncIterator[int]:
-    server = Server(app, NoopTracer(), ServerConfig(port=0), announce=lambda _: None)
-    task = asyncio.ensure_future(server.serve())
-    try:
-        await asyncio.wait_for(server.started(), BOUND)
-        assert server.port is not None
-        yield server.port
-    finally:
-        server.shutdown()
-        await asyncio.wait_for(task, BOUND)
 
 
 async def test_every_attempt_is_404_over_a_socket(manifest: AssetManifest) -> None:
