@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
-from stario.context import Context, RouteInfo
+from stario.context import Context, RouteInfo, SpanSource
 from stario.errors import ClientDisconnected, HttpException, RedirectException, StarioError
 from stario.request import Request
 from stario.responses import redirect
@@ -118,8 +118,12 @@ class App(Router):
 
     # --- dispatch ---------------------------------------------------------------------
 
-    async def dispatch(self, req: Request, w: Writer, span: Span) -> None:
-        """Route ``req``, run the handler and map exceptions to responses."""
+    async def dispatch(self, req: Request, w: Writer, span: Span | SpanSource) -> None:
+        """Route ``req``, run the handler and map exceptions to responses.
+
+        ``span`` is the request span, or a source that starts it when the handler
+        first asks for ``c.span``.
+        """
         table = self._table or self.freeze()
         # PERF: the Host header is decoded only when some route is host-specific.
         result = table.match(req.method, req.host if table.has_hosts else "", req.raw_path)

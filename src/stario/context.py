@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from stario.request import Request
 from stario.telemetry import Span
@@ -13,9 +13,17 @@ from stario.telemetry import Span
 if TYPE_CHECKING:
     from stario.app import App
 
-__all__ = ["Alive", "Context", "RouteInfo"]
+__all__ = ["Alive", "Context", "RouteInfo", "SpanSource"]
 
 T = TypeVar("T")
+
+
+class SpanSource(Protocol):
+    """Gives a handler its request span, started on first use."""
+
+    def request_span(self) -> Span:
+        """The request span."""
+        ...
 
 
 class RouteInfo:
@@ -40,14 +48,30 @@ class Context:
     going until the client disconnects or the server shuts down.
     """
 
-    __slots__ = ("app", "req", "route", "span", "state")
+    __slots__ = ("_span", "app", "req", "route", "state")
 
-    def __init__(self, app: App, req: Request, span: Span, route: RouteInfo) -> None:
+    def __init__(self, app: App, req: Request, span: Span | SpanSource, route: RouteInfo) -> None:
         self.app = app
         self.req = req
-        self.span = span
+        # PERF: the server passes a source that starts the request span on first
+        # use, so a request whose handler never looks at c.span costs the tracer
+        # no Span object at all (see BaseTracer.request_recorder).
+        self._span = span
         self.route = route
         self.state: dict[str, Any] = {}
+
+    @property
+    def span(self) -> Span:
+        """The request span (started on first use when the tracer allows it)."""
+        span = self._span
+        if isinstance(span, Span):
+            return span
+        span = self._span = span.request_span()
+        return span
+
+    @span.setter
+    def span(self, span: Span) -> None:
+        self._span = span
 
     @property
     def disconnected(self) -> bool:

@@ -14,7 +14,7 @@ from stario.errors import HttpException
 from stario.http.parser import END, Event, Reject, RequestHead
 from stario.request import Request
 from stario.server import Server
-from stario.telemetry import NoopTracer, Span
+from stario.telemetry import NoopTracer, Span, Tracer
 from stario.testing.transport import MemoryTransport
 from stario.writer import Writer
 
@@ -251,12 +251,16 @@ async def settle(rounds: int = 20) -> None:
 
 
 @asynccontextmanager
-async def serving(app: App, bound: float = 10.0, **config: Any) -> AsyncIterator[int]:
+async def serving(
+    app: App, bound: float = 10.0, *, tracer: Tracer | None = None, **config: Any
+) -> AsyncIterator[int]:
     """Serve ``app`` on a free loopback port (``ServerConfig(**config)``); yield the port.
 
-    Every wait is bounded by ``bound`` seconds; the server is shut down on exit.
+    Every wait is bounded by ``bound`` seconds; the server is shut down on exit, which
+    closes ``tracer`` (default: a ``NoopTracer``).
     """
-    server = Server(app, NoopTracer(), ServerConfig(port=0, **config), announce=lambda _: None)
+    settings = ServerConfig(port=0, **config)
+    server = Server(app, tracer or NoopTracer(), settings, announce=lambda _: None)
     task = asyncio.ensure_future(server.serve())
     try:
         await asyncio.wait_for(server.started(), bound)

@@ -8,12 +8,14 @@ sends faster than the app answers or stops reading its responses.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Final, cast
 
 from stario.compression import Compression
 from stario.config import ServerConfig
+from stario.context import SpanSource
 from stario.errors import ClientDisconnected, HttpException
 from stario.http.body import RequestBody
 from stario.http.exchange import Exchange
@@ -21,12 +23,15 @@ from stario.http.parser import END, Reject, RequestHead, RequestParser
 from stario.http.proxy import trust_for
 from stario.http.wire import reason_phrase
 from stario.request import Request
-from stario.telemetry import NOOP_SPAN, NoopTracer, Span, Tracer
+from stario.telemetry import NOOP_SPAN, NoopTracer, RequestRecorder, Span, Tracer
 from stario.writer import Writer
 
 __all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
 
-Dispatch = Callable[[Request, Writer, Span], Awaitable[None]]
+
+Dispatch = Callable[[Request, Writer, Span | SpanSource], Awaitable[None]]
+
+_time_ns = time.time_ns
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Unread body bytes buffered per request before reading pauses.
@@ -56,6 +61,41 @@ class ConnectionRegistry:
 class Connection(asyncio.Protocol):
     """One HTTP/1.1 client connection (TCP or Unix socket)."""
 
+    # PERF: slots; an instance dict with this many keys loses the interpreter's
+    # fast attribute lookups.
+    __slots__ = (
+        "_closing",
+        "_config",
+        "_deadline",
+        "_dispatch",
+        "_drain_waiter",
+        "_head_deadline",
+        "_idle",
+        "_loop",
+        "_lost",
+        "_next",
+        "_noop",
+        "_parser",
+        "_queue",
+        "_read_paused",
+        "_receiving",
+        "_recorder",
+        "_registry",
+        "_stall",
+        "_task",
+        "_timer",
+        "_timer_at",
+        "_tracer",
+        "_transport",
+        "_write_paused",
+        "client",
+        "client_port",
+        "compression",
+        "loop",
+        "lost",
+        "proxy_trust",
+    )
+
     def __init__(
         self,
         dispatch: Dispatch,
@@ -67,6 +107,9 @@ class Connection(asyncio.Protocol):
         self._config = config
         self._tracer = tracer
         self._noop = type(tracer) is NoopTracer
+        recorder = getattr(tracer, "request_recorder", None)
+        # Set: request spans start only when the app asks for one (see Exchange).
+        self._recorder: RequestRecorder | None = recorder() if callable(recorder) else None
         self._registry = registry or ConnectionRegistry()
         self._parser = RequestParser(config.max_request_header_bytes, config.max_request_body_bytes)
         self.compression = Compression.for_config(config)
@@ -161,12 +204,31 @@ class Connection(asyncio.Protocol):
 
     def _head_received(self, head: RequestHead) -> None:
         self._cancel_timer()
-        # PERF: with the noop tracer, no call at all for the request span.
-        span = NOOP_SPAN if self._noop else self._tracer.start(head.method)
-        ex = Exchange(self, head, span)
+        # PERF: with the noop tracer, no call at all for the request span; with a
+        # request recorder, no span unless the app asks for it.
+        if self._noop:
+            ex = Exchange(self, head, NOOP_SPAN)
+        elif self._recorder is not None:
+            ex = Exchange(self, head, None, None, _time_ns())
+        else:
+            ex = Exchange(self, head, None)
+            self.open_request_span(ex)
+        self._receiving = ex if head.has_body else None
+        # PERF: _enqueue() inlined; this runs for every request.
+        queue = self._queue
+        queue.append(ex)
+        if len(queue) == 1:
+            self._start(ex)
+
+    def open_request_span(self, ex: Exchange) -> Span:
+        """Start the request span of ``ex`` (back-dated to its head if deferred)."""
+        head, req = ex.head, ex.request
+        assert head is not None
+        assert req is not None
+        span = ex.span = self._tracer.start(head.method)
         if span.recording:
-            req = ex.request
-            assert req is not None
+            if ex.start_ns:
+                span.start_ns = ex.start_ns
             span.attrs(
                 {
                     "request.method": head.method,
@@ -175,12 +237,7 @@ class Connection(asyncio.Protocol):
                     "client.address": req.client,  # the forwarded one when trusted
                 }
             )
-        self._receiving = ex if head.has_body else None
-        # PERF: _enqueue() inlined; this runs for every request.
-        queue = self._queue
-        queue.append(ex)
-        if len(queue) == 1:
-            self._start(ex)
+        return span
 
     def _rejected(self, reject: Reject) -> None:
         self._cancel_timer()
@@ -205,7 +262,7 @@ class Connection(asyncio.Protocol):
         if ex.reject is not None:
             status = ex.reject.status
             ex.writer.respond(reason_phrase(status), "text/plain; charset=utf-8", status)
-            ex.span.end()
+            ex.request_span().end()
             return
         self._next = ex
         # PERF: one task per connection, not per request (task creation registers in
@@ -253,7 +310,7 @@ class Connection(asyncio.Protocol):
         writer = ex.writer
         try:
             assert ex.request is not None
-            await self._dispatch(ex.request, writer, ex.span)
+            await self._dispatch(ex.request, writer, ex)
             if not writer.started:
                 writer.respond(b"", "text/plain", 204)
             elif not writer.completed:
@@ -263,8 +320,9 @@ class Connection(asyncio.Protocol):
                 writer.abort()
             raise
         except Exception as exc:  # the app already maps errors; this is the last guard
-            ex.span.exception(exc)
-            ex.span.fail(f"{type(exc).__name__}: {exc}")
+            failed = ex.request_span()
+            failed.exception(exc)
+            failed.fail(f"{type(exc).__name__}: {exc}")
             if writer.started:
                 if not writer.completed:
                     writer.abort()
@@ -272,7 +330,21 @@ class Connection(asyncio.Protocol):
                 writer.respond(b"Internal Server Error", "text/plain; charset=utf-8", 500)
         finally:
             span = ex.span
-            if span is not NOOP_SPAN:
+            if span is None:  # nobody asked for it: the recorder writes it from fields
+                head, req = ex.head, ex.request
+                assert self._recorder is not None
+                assert head is not None
+                assert req is not None
+                self._recorder(
+                    head.method,
+                    req.path,
+                    head.version,
+                    req.client,  # the forwarded one when trusted
+                    writer.status_code,
+                    ex.start_ns,
+                    _time_ns(),
+                )
+            elif span is not NOOP_SPAN:
                 if span.recording:
                     span.attr("response.status_code", writer.status_code)
                 span.end()

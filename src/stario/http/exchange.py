@@ -58,6 +58,7 @@ class Exchange:
         "reject",
         "request",
         "span",
+        "start_ns",
         "writer",
     )
 
@@ -65,13 +66,17 @@ class Exchange:
         self,
         conn: Connection,
         head: RequestHead | None,
-        span: Span,
+        span: Span | None,
         reject: Reject | None = None,
+        start_ns: int = 0,
     ) -> None:
         self.conn = conn
         self.head = head
         self.reject = reject
+        # None: the request span is started only if someone asks (`request_span()`);
+        # otherwise the tracer's request recorder gets its fields at the end.
         self.span = span
+        self.start_ns = start_ns
         self.close_after = reject is not None
         self.continue_sent = False
         self.finished = False
@@ -102,6 +107,13 @@ class Exchange:
         )
         if conn.proxy_trust is not None:  # SECURITY: opt-in; only for trusted peers
             conn.proxy_trust.apply(self.request)
+
+    def request_span(self) -> Span:
+        """The request span, started now (back-dated to the head) if it was deferred."""
+        span = self.span
+        if span is None:
+            span = self.span = self.conn.open_request_span(self)
+        return span
 
     # --- Sink ----------------------------------------------------------------------
 
@@ -149,7 +161,7 @@ class Exchange:
             return  # aborted meanwhile
         error = None if future.cancelled() else future.exception()
         if error is not None:
-            self.span.exception(error)
+            self.request_span().exception(error)
         if future.cancelled() or error is not None:
             self.abort()
             return

@@ -16,7 +16,7 @@ from .memory import MemoryTracer
 from .noop import NoopTracer
 from .span import NOOP_SPAN, AttrValue, NoopSpan, Span, SpanEvent, SpanLink, format_traceback
 from .sqlite import SqliteTracer
-from .tracer import BaseTracer, Tracer, check_tracer, span_to_dict
+from .tracer import BaseTracer, RequestRecorder, Tracer, check_tracer, span_to_dict
 from .tty import TtyTracer
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "NoopSpan",
     "NoopTracer",
     "OtelTracer",
+    "RequestRecorder",
     "Span",
     "SpanEvent",
     "SpanLink",

@@ -15,8 +15,8 @@ from json.encoder import encode_basestring as _string
 from typing import Any, Protocol, cast
 
 from ._writer import QueuedTracer, int_setting
-from .span import AttrValue, Span
-from .tracer import span_to_dict
+from .span import AttrValue, Span, new_trace_id
+from .tracer import RequestRecorder, span_to_dict
 
 __all__ = ["ByteSink", "JsonTracer", "attributes_json", "encode_span", "span_line", "to_json"]
 
@@ -80,6 +80,34 @@ class JsonTracer(QueuedTracer[str]):
             self.write_errors += 1
             return
         self._enqueue(line)
+
+    def request_recorder(self) -> RequestRecorder | None:
+        """`_export_request`, unless a subclass replaced `export` or `on_start`."""
+        return self._export_request if self._own_export(JsonTracer) else None
+
+    def _export_request(
+        self,
+        method: str,
+        path: str,
+        version: str,
+        client: str,
+        status: int,
+        start_ns: int,
+        end_ns: int,
+    ) -> None:
+        # PERF: the line of a request span nobody touched, written from its fields
+        # without a Span object: a third of the cost of start(), attrs(), end() and
+        # span_line(). The same text as span_line() gives for that span.
+        trace_id = new_trace_id()
+        name = _string(method)
+        self._enqueue(
+            f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":{name},'
+            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns},'
+            f'"status":"ok","error":null,"attributes":{{"request.method":{name},'
+            f'"request.path":{_string(path)},"http.version":{_string(version)},'
+            f'"client.address":{_string(client)},"response.status_code":{status}}},'
+            '"events":[],"links":[]}\n'
+        )
 
     def _write_batch(self, batch: list[str]) -> None:
         # Lone surrogates become \\uXXXX escapes, which are still valid JSON.

@@ -51,8 +51,8 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_ids)
 
 
-def _new_span_id() -> str:
-    """16 hex digits: this process's random starting point plus a serial number.
+def _next_id() -> int:
+    """A fresh non-zero 64-bit span id: this process's random start plus a serial.
 
     Two processes collide only if their runs of ids overlap somewhere in 2**64
     values, rarer than with independent random ids.
@@ -60,11 +60,27 @@ def _new_span_id() -> str:
     # PERF: consecutive ids make the SQLite tracer's index inserts land next to
     # each other in a few cached B-tree pages; random ids touch a different page
     # per span, which cost several times more per row once the file outgrew the
-    # page cache. bytes.hex() is several times faster than format(n, "016x").
+    # page cache.
     n = (_id_base + _next_serial()) & _MASK64
     while n == 0:  # W3C trace context: an all-zero id is invalid.
         n = (_id_base + _next_serial()) & _MASK64
-    return n.to_bytes(8, "big").hex()
+    return n
+
+
+def _new_span_id() -> str:
+    """16 hex digits (see `_next_id`)."""
+    # PERF: bytes.hex() is several times faster than format(n, "016x").
+    return _next_id().to_bytes(8, "big").hex()
+
+
+def new_trace_id() -> str:
+    """32 hex digits for a new trace; the first 16 are the id of its root span.
+
+    The root span's id, then 64 random bits: W3C trace context (level 2) wants the
+    right-most 7 bytes random, and the ordered left half keeps the SQLite tracer's
+    trace_id index inserts next to each other.
+    """
+    return ((_next_id() << 64) | _getrandbits(64)).to_bytes(16, "big").hex()
 
 
 def _type_name(cls: type) -> str:
@@ -157,12 +173,11 @@ class Span:
     ) -> None:
         self._tracer = tracer
         self.name = name
-        span_id = self.span_id = _new_span_id()
         if trace_id is None:
-            # The root span's id, then 64 random bits: W3C trace context (level 2)
-            # wants the right-most 7 bytes random, and the ordered left half keeps
-            # the SQLite tracer's trace_id index inserts next to each other.
-            trace_id = span_id + _getrandbits(64).to_bytes(8, "big").hex()
+            trace_id = new_trace_id()
+            self.span_id = trace_id[:16]
+        else:
+            self.span_id = _new_span_id()
         self.trace_id: str = trace_id
         # Nesting level in the trace (root 0); `BaseTracer.start` sets it for children.
         self._depth = 0 if parent_id is None else 1

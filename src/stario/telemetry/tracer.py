@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, cast, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, cast, runtime_checkable
 
 from .span import AttrValue, Span
 
-__all__ = ["BaseTracer", "Tracer", "check_tracer", "span_to_dict"]
+__all__ = ["BaseTracer", "RequestRecorder", "Tracer", "check_tracer", "span_to_dict"]
+
+RequestRecorder: TypeAlias = Callable[[str, str, str, str, int, int, int], None]
+"""Exports a request span that nobody touched, straight from its fields: method,
+path, HTTP version, client address, response status code, start_ns and end_ns."""
 
 
 @runtime_checkable
@@ -87,6 +91,24 @@ class BaseTracer(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources. Default: nothing."""
+
+    def request_recorder(self) -> RequestRecorder | None:
+        """A shortcut for request spans the app never touched, or None (the default).
+
+        The server starts a request span only when the handler or middleware asks
+        for ``c.span``; a request that never did is handed to the returned callable
+        as plain fields, which must export exactly what `export()` would have for
+        an ended `Span` named after the method, status ok, with the attributes
+        ``request.method``, ``request.path``, ``http.version``, ``client.address``
+        and ``response.status_code`` in that order. Tracers that watch spans begin
+        (`on_start`) must return None.
+        """
+        return None
+
+    def _own_export(self, cls: type[BaseTracer]) -> bool:
+        """True unless a subclass of ``cls`` replaced ``export`` or ``on_start``."""
+        kind = type(self)
+        return kind.export is cls.export and kind.on_start is BaseTracer.on_start
 
     def _export(self, span: Span) -> None:
         # Called by Span.end(); a broken sink costs a counter, never a request.

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, Callable, Iterable
 from types import TracebackType
 
 from stario.config import ServerConfig
+from stario.context import SpanSource
 from stario.http.connection import Connection, ConnectionRegistry, Dispatch
 from stario.request import Request
 from stario.telemetry import Span, Tracer
@@ -65,7 +66,9 @@ class ClientConnection:
         self.protocol = Connection(self._dispatch, config, tracer, registry)
         self.transport = MemoryTransport(self.protocol, peer=peer)
 
-    async def _dispatch(self, req: Request, w: Writer, span: Span) -> None:
+    async def _dispatch(self, req: Request, w: Writer, source: Span | SpanSource) -> None:
+        # Started now, whatever the tracer: the client reads its events afterwards.
+        span = source if isinstance(source, Span) else source.request_span()
         run = HandlerRun(span, asyncio.current_task())
         self.runs.append(run)
         try:
