@@ -134,9 +134,12 @@ class Request:
     @property
     def path(self) -> str:
         """The percent-decoded path (UTF-8)."""
-        if self._path is None:
-            self._path = unquote(self.raw_path, errors="replace")
-        return self._path
+        path = self._path
+        if path is None:
+            raw = self.raw_path
+            # PERF: most paths have nothing to decode; unquote() is a call to skip.
+            path = self._path = unquote(raw, errors="replace") if "%" in raw else raw
+        return path
 
     @property
     def query_bytes(self) -> bytes:

@@ -18,13 +18,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
-from json.encoder import encode_basestring as _string
 from typing import Any
 
 from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
 from ._writer import QueuedTracer, int_setting, warn
+from .json import REQUEST_ATTRIBUTES, request_attributes, to_json
 from .json import attributes_json as _attributes
-from .json import to_json
 from .span import Span, new_trace_id
 from .tracer import RequestRecorder
 
@@ -42,7 +41,11 @@ DEFAULT_BATCH = 2048
 _INSERT_SPANS = """INSERT OR IGNORE INTO spans (span_id, trace_id, parent_id, depth, name,
     start_ns, end_ns, duration_ns, status, error, request_method, request_path,
     response_status_code, attributes_json) VALUES """
-_SPAN_COLUMNS = 14
+_SPAN_VALUES = "(" + ", ".join("?" * 14) + ")"
+# A request span from the recorder: no parent, depth 0, status ok, no error. PERF:
+# those are literals, not parameters: binding None costs the sqlite3 module a failed
+# adapter lookup, several times the price of binding a string.
+_REQUEST_VALUES = "(?, ?, NULL, 0, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?)"
 _MAX_ROWS_PER_INSERT = 128
 _INSERT_EVENT = """INSERT OR IGNORE INTO span_events (span_id, seq, time_ns, name,
     attributes_json, body) VALUES (?, ?, ?, ?, ?, ?)"""
@@ -68,13 +71,17 @@ class _Rows:
     """One batch of spans, turned into parameter rows for the three tables."""
 
     spans: list[tuple[Any, ...]] = field(default_factory=list)
+    requests: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     links: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 _Row = tuple[Any, ...]
-_SpanRows = tuple[_Row, tuple[_Row, ...], tuple[_Row, ...]]
-"""One span as parameter rows: its `spans` row, its event rows and its link rows."""
+_SpanRows = tuple[_Row, tuple[_Row, ...] | None, tuple[_Row, ...]]
+"""One span as parameter rows: its `spans` row, its event rows and its link rows.
+
+Event rows None: a request span from the recorder, whose row holds only the values
+of `_REQUEST_VALUES`' parameters."""
 
 
 class SqliteTracer(QueuedTracer[_SpanRows]):
@@ -168,31 +175,26 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
     ) -> None:
         # PERF: the rows of a request span nobody touched, built from its fields
         # without a Span object; the same rows `export()` writes for that span.
+        key = (path, client, status, method, version)
+        attributes = REQUEST_ATTRIBUTES.get(key)
+        if attributes is None:
+            attributes = request_attributes(key)
         trace_id = new_trace_id()
-        attributes = (
-            f'{{"request.method":{_string(method)},"request.path":{_string(path)},'
-            f'"http.version":{_string(version)},"client.address":{_string(client)},'
-            f'"response.status_code":{status}}}'
-        )
         self._enqueue(
             (
                 (
                     trace_id[:16],
                     trace_id,
-                    None,
-                    0,
                     method,
                     start_ns,
                     end_ns,
                     end_ns - start_ns,
-                    "ok",
-                    None,
                     method,
                     path if path.isascii() else _text(path),
                     status,
                     attributes if attributes.isascii() else _text(attributes),
                 ),
-                (),
+                None,
                 (),
             )
         )
@@ -209,13 +211,17 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
     def _write_batch(self, batch: list[_SpanRows]) -> None:
         rows = _Rows()
         for span_row, events, links in batch:
+            if events is None:
+                rows.requests.append(span_row)
+                continue
             rows.spans.append(span_row)
             if events:
                 rows.events.extend(events)
             if links:
                 rows.links.extend(links)
-        if rows.spans and not self._store(rows):
-            self._count_dropped(len(rows.spans))
+        count = len(rows.spans) + len(rows.requests)
+        if count and not self._store(rows):
+            self._count_dropped(count)
 
     def _writer_exit(self) -> None:
         if self.dropped != self._saved_dropped or self.writer_errors != self._saved_errors:
@@ -241,13 +247,15 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         if self._conn is None:
             self._conn = self.connect()
         conn = self._conn
+        count = len(rows.spans) + len(rows.requests)
         dropped, errors = self.dropped, self.writer_errors
         conn.execute("BEGIN IMMEDIATE")
         try:
-            self._insert_spans(conn, rows.spans)
+            _insert(conn, _SPAN_VALUES, rows.spans)
+            _insert(conn, _REQUEST_VALUES, rows.requests)
             conn.executemany(_INSERT_EVENT, rows.events)
             conn.executemany(_INSERT_LINK, rows.links)
-            self._write_status(conn, len(rows.spans), dropped, errors)
+            self._write_status(conn, count, dropped, errors)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -255,22 +263,9 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
             raise
         self._saved_dropped, self._saved_errors = dropped, errors
         self._fresh = False
-        if rows.spans:
-            self.spans_written += len(rows.spans)
+        if count:
+            self.spans_written += count
             self.batches_written += 1
-
-    def _insert_spans(self, conn: sqlite3.Connection, spans: list[_Row]) -> None:
-        # PERF: one INSERT with many VALUES rows costs about 40 % less per span than
-        # executemany(), which steps, resets and releases the interpreter lock once
-        # per row. Chunks are powers of two so only a few statements get prepared.
-        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _SPAN_COLUMNS
-        most = min(_MAX_ROWS_PER_INSERT, 1 << (max(limit, 1).bit_length() - 1))
-        done, total = 0, len(spans)
-        while done < total:
-            count = min(most, 1 << ((total - done).bit_length() - 1))
-            chunk = spans[done : done + count]
-            conn.execute(_insert_spans_sql(count), list(chain.from_iterable(chunk)))
-            done += count
 
     def _write_status(
         self, conn: sqlite3.Connection, spans: int, dropped: int, errors: int
@@ -324,10 +319,26 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         self._reset_counters()
 
 
+def _insert(conn: sqlite3.Connection, values: str, rows: list[_Row]) -> None:
+    """Insert `rows` into `spans`, each filling the parameters of `values`."""
+    # PERF: one INSERT with many VALUES rows costs about 40 % less per span than
+    # executemany(), which steps, resets and releases the interpreter lock once
+    # per row. Chunks are powers of two so only a few statements get prepared.
+    if not rows:
+        return
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0])
+    most = min(_MAX_ROWS_PER_INSERT, 1 << (max(limit, 1).bit_length() - 1))
+    done, total = 0, len(rows)
+    while done < total:
+        count = min(most, 1 << ((total - done).bit_length() - 1))
+        chunk = rows[done : done + count]
+        conn.execute(_insert_sql(values, count), list(chain.from_iterable(chunk)))
+        done += count
+
+
 @functools.cache
-def _insert_spans_sql(rows: int) -> str:
-    """The INSERT statement for `rows` spans at once."""
-    values = "(" + ", ".join("?" * _SPAN_COLUMNS) + ")"
+def _insert_sql(values: str, rows: int) -> str:
+    """The INSERT statement for `rows` rows of `values` at once."""
     return _INSERT_SPANS + ", ".join([values] * rows)
 
 

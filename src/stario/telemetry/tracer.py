@@ -100,8 +100,9 @@ class BaseTracer(ABC):
         as plain fields, which must export exactly what `export()` would have for
         an ended `Span` named after the method, status ok, with the attributes
         ``request.method``, ``request.path``, ``http.version``, ``client.address``
-        and ``response.status_code`` in that order. Tracers that watch spans begin
-        (`on_start`) must return None.
+        and ``response.status_code`` in that order. The method and version are as
+        the parser let them through (an HTTP token, ``1.0`` or ``1.1``). Tracers
+        that watch spans begin (`on_start`) must return None.
         """
         return None
 
