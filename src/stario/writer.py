@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Final, Protocol
 
 from stario.compression import Codec, Compression, StreamEncoder, mark_encoded
 from stario.errors import StarioError
@@ -56,6 +56,38 @@ class Sink(Protocol):
         ``framing_allows`` is False for a close-delimited body; the sink must then
         close the connection after ``finish``.
         """
+
+
+class _Detached:
+    """The sink of a writer whose response is complete: nothing reaches a connection."""
+
+    __slots__ = ()
+
+    def send(self, data: bytes) -> None:
+        raise StarioError("the response is complete; nothing more can be sent")
+
+    def finish(self, data: bytes) -> None:
+        raise StarioError("the response is complete; nothing more can be sent")
+
+    async def drain(self) -> None:
+        return None
+
+    def offload(
+        self, work: Callable[[], bytes], then: Callable[[bytes], bytes] | None = None
+    ) -> None:
+        raise StarioError("the response is complete; nothing more can be sent")
+
+    def abort(self) -> None:
+        return None  # too late to cut a response that was sent whole
+
+    def accept_encoding(self) -> str | None:
+        return None
+
+    def keep_alive(self, framing_allows: bool) -> bool:
+        return False
+
+
+_DETACHED: Final = _Detached()
 
 
 class Writer:
@@ -230,6 +262,16 @@ class Writer:
         self.started = self.completed = True
         self._encoder = None
         self._sink.abort()
+
+    def detach(self) -> None:
+        """Let go of the sink once the response is complete; later calls touch nothing.
+
+        The server calls it when the handler has returned. PERF: the exchange and its
+        writer refer to each other; without this, every request would leave garbage
+        that only the cycle collector frees.
+        """
+        if self.completed:
+            self._sink = _DETACHED
 
     # --- whole bodies -------------------------------------------------------------------
 

@@ -262,6 +262,7 @@ class Connection(asyncio.Protocol):
         if ex.reject is not None:
             status = ex.reject.status
             ex.writer.respond(reason_phrase(status), "text/plain; charset=utf-8", status)
+            ex.writer.detach()
             ex.request_span().end()
             return
         self._next = ex
@@ -348,6 +349,7 @@ class Connection(asyncio.Protocol):
                 if span.recording:
                     span.attr("response.status_code", writer.status_code)
                 span.end()
+            writer.detach()
 
     def exchange_finished(self, ex: Exchange) -> None:
         """The response of ``ex`` is complete: serve the next request or close."""
