@@ -19,12 +19,12 @@ from .span import AttrValue, Span, new_trace_id
 from .tracer import RequestRecorder, span_to_dict
 
 __all__ = [
-    "REQUEST_ATTRIBUTES",
     "ByteSink",
     "JsonTracer",
     "RequestKey",
     "attributes_json",
     "encode_span",
+    "remember",
     "request_attributes",
     "span_line",
     "to_json",
@@ -71,6 +71,7 @@ class JsonTracer(QueuedTracer[str]):
     ) -> None:
         self.stream: ByteSink = _stdout_sink() if stream is None else stream
         self.write_errors = 0
+        self._request_tails: dict[RequestKey, str] = {}
         super().__init__(
             max_queue=int_setting("JsonTracer", "max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE),
             batch_size=int_setting(
@@ -109,15 +110,24 @@ class JsonTracer(QueuedTracer[str]):
         # without a Span object: a third of the cost of start(), attrs(), end() and
         # span_line(). The same text as span_line() gives for that span.
         key = (path, client, status, method, version)
-        attributes = REQUEST_ATTRIBUTES.get(key)
-        if attributes is None:
-            attributes = request_attributes(key)
+        tail = self._request_tails.get(key)
+        if tail is None:
+            tail = self._request_tail(key)
         trace_id = new_trace_id()
         self._enqueue(
             f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":"{method}",'
-            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns},'
-            f'"status":"ok","error":null,"attributes":{attributes},"events":[],"links":[]}}\n'
+            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}'
         )
+
+    def _request_tail(self, key: RequestKey) -> str:
+        # PERF: a server answers the same few paths to the same few clients over and
+        # over: the end of the line, from the status on, is looked up, not built.
+        tail = (
+            f',"status":"ok","error":null,"attributes":{request_attributes(key)},'
+            '"events":[],"links":[]}\n'
+        )
+        remember(self._request_tails, key, tail)
+        return tail
 
     def _write_batch(self, batch: list[str]) -> None:
         # Lone surrogates become \\uXXXX escapes, which are still valid JSON.
@@ -137,28 +147,26 @@ class JsonTracer(QueuedTracer[str]):
 RequestKey: TypeAlias = tuple[str, str, int, str, str]
 """A request span's path, client address, status code, method and HTTP version."""
 
-REQUEST_ATTRIBUTES: dict[RequestKey, str] = {}
-"""The attributes JSON of recently recorded request spans, by `RequestKey`."""
-
 _MAX_REMEMBERED = 1024
 
 
 def request_attributes(key: RequestKey) -> str:
-    """The attributes JSON of a request span, remembered in `REQUEST_ATTRIBUTES`."""
-    # PERF: a server answers the same few paths to the same few clients over and
-    # over: the request recorders look this text up instead of building it.
+    """The attributes JSON of a request span recorded from its fields."""
     path, client, status, method, version = key
     # The method and version come from the parser, which only lets through HTTP
     # tokens and digits: nothing in them needs escaping.
-    text = (
+    return (
         f'{{"request.method":"{method}","request.path":{_string(path)},'
         f'"http.version":"{version}","client.address":{_string(client)},'
         f'"response.status_code":{status}}}'
     )
-    if len(REQUEST_ATTRIBUTES) >= _MAX_REMEMBERED:
-        REQUEST_ATTRIBUTES.clear()
-    REQUEST_ATTRIBUTES[key] = text
-    return text
+
+
+def remember(cache: dict[RequestKey, str], key: RequestKey, text: str) -> None:
+    """Keep ``text`` for ``key``; a full cache starts over (it holds recent requests)."""
+    if len(cache) >= _MAX_REMEMBERED:
+        cache.clear()
+    cache[key] = text
 
 
 def encode_span(span: Span) -> bytes:

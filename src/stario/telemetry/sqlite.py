@@ -22,7 +22,7 @@ from typing import Any
 
 from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
 from ._writer import QueuedTracer, int_setting, warn
-from .json import REQUEST_ATTRIBUTES, request_attributes, to_json
+from .json import RequestKey, remember, request_attributes, to_json
 from .json import attributes_json as _attributes
 from .span import Span, new_trace_id
 from .tracer import RequestRecorder
@@ -115,6 +115,7 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         self.retry_delays = tuple(retry_delays)
         self._reset_counters()
         self._conn: sqlite3.Connection | None = None
+        self._request_attributes: dict[RequestKey, str] = {}
         queue = int_setting("SqliteTracer", "max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE)
         batch = int_setting("SqliteTracer", "batch_size", batch_size, BATCH_ENV, DEFAULT_BATCH)
         self._prepare_file()
@@ -176,9 +177,11 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         # PERF: the rows of a request span nobody touched, built from its fields
         # without a Span object; the same rows `export()` writes for that span.
         key = (path, client, status, method, version)
-        attributes = REQUEST_ATTRIBUTES.get(key)
+        attributes = self._request_attributes.get(key)
         if attributes is None:
             attributes = request_attributes(key)
+            # PERF: the same few paths and clients over and over: look it up next time.
+            remember(self._request_attributes, key, attributes)
         trace_id = new_trace_id()
         self._enqueue(
             (
