@@ -231,3 +231,35 @@ async def test_context_accepts_a_plain_span_and_a_source() -> None:
     other = MemoryTracer().start("other")
     c.span = other
     assert c.span is other
+
+
+def test_recorded_fields_are_escaped_and_many_distinct_requests_stay_correct(
+    tmp_path: Path,
+) -> None:
+    stream = io.BytesIO()
+    json_tracer = JsonTracer(stream)
+    sqlite_tracer = SqliteTracer(tmp_path / "t.sqlite3")
+    paths = [f'/odd "quote" \\ {n} ünï' for n in range(1500)]  # more than any cache keeps
+    try:
+        for recorder in (json_tracer.request_recorder(), sqlite_tracer.request_recorder()):
+            assert recorder is not None
+            for n, path in enumerate(paths):
+                recorder("GET", path, "1.1", "unix:/tmp/s\u00e9", 200 + n % 3, n, n + 5)
+    finally:
+        json_tracer.close()
+        sqlite_tracer.close()
+    records = [json.loads(line) for line in stream.getvalue().decode().splitlines()]
+    assert [r["attributes"]["request.path"] for r in records] == paths
+    assert [r["attributes"]["response.status_code"] for r in records] == [
+        200 + n % 3 for n in range(1500)
+    ]
+    assert all(r["attributes"]["client.address"] == "unix:/tmp/s\u00e9" for r in records)
+    assert all(r["duration_ns"] == 5 for r in records)
+    with sqlite3.connect(tmp_path / "t.sqlite3") as db:
+        rows = db.execute(
+            "SELECT request_path, response_status_code, attributes_json FROM spans"
+            " WHERE name = 'GET' ORDER BY start_ns"
+        ).fetchall()
+    assert [row[0] for row in rows] == paths
+    assert [row[1] for row in rows] == [200 + n % 3 for n in range(1500)]
+    assert all(json.loads(row[2])["request.path"] == row[0] for row in rows)

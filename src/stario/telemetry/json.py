@@ -12,7 +12,7 @@ import json
 import math
 import sys
 from json.encoder import encode_basestring as _string
-from typing import Any, Protocol, TypeAlias, cast
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
 from ._writer import QueuedTracer, int_setting
 from .span import AttrValue, Span, new_trace_id
@@ -29,6 +29,8 @@ __all__ = [
     "span_line",
     "to_json",
 ]
+
+T = TypeVar("T")
 
 QUEUE_ENV = "STARIO_TRACES_JSON_QUEUE"
 BATCH_ENV = "STARIO_TRACES_JSON_BATCH"
@@ -162,11 +164,11 @@ def request_attributes(key: RequestKey) -> str:
     )
 
 
-def remember(cache: dict[RequestKey, str], key: RequestKey, text: str) -> None:
-    """Keep ``text`` for ``key``; a full cache starts over (it holds recent requests)."""
+def remember(cache: dict[RequestKey, T], key: RequestKey, value: T) -> None:
+    """Keep ``value`` for ``key``; a full cache starts over (it holds recent requests)."""
     if len(cache) >= _MAX_REMEMBERED:
         cache.clear()
-    cache[key] = text
+    cache[key] = value
 
 
 def encode_span(span: Span) -> bytes:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
 from ._writer import QueuedTracer, int_setting, warn
@@ -77,14 +77,15 @@ class _Rows:
 
 
 _Row = tuple[Any, ...]
-_SpanRows = tuple[_Row, tuple[_Row, ...] | None, tuple[_Row, ...]]
-"""One span as parameter rows: its `spans` row, its event rows and its link rows.
+_SpanRows = tuple[_Row, tuple[_Row, ...], tuple[_Row, ...]]
+"""One span as parameter rows: its `spans` row, its event rows and its link rows."""
+_REQUEST_PARAMS = 10
+"""The length of a request row from the recorder: the parameters of `_REQUEST_VALUES`."""
+_Item = _SpanRows | _Row
+"""What the queue holds: a span's rows, or a request row (told apart by length)."""
 
-Event rows None: a request span from the recorder, whose row holds only the values
-of `_REQUEST_VALUES`' parameters."""
 
-
-class SqliteTracer(QueuedTracer[_SpanRows]):
+class SqliteTracer(QueuedTracer[_Item]):
     """Writes each ended span as rows of an SQLite file (WAL), on a writer thread.
 
     `path` defaults to `$STARIO_TRACES_SQLITE`, else `stario-traces.sqlite3` in the
@@ -115,7 +116,7 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         self.retry_delays = tuple(retry_delays)
         self._reset_counters()
         self._conn: sqlite3.Connection | None = None
-        self._request_attributes: dict[RequestKey, str] = {}
+        self._request_texts: dict[RequestKey, tuple[str, str]] = {}
         queue = int_setting("SqliteTracer", "max_queue", max_queue, QUEUE_ENV, DEFAULT_QUEUE)
         batch = int_setting("SqliteTracer", "batch_size", batch_size, BATCH_ENV, DEFAULT_BATCH)
         self._prepare_file()
@@ -177,30 +178,37 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         # PERF: the rows of a request span nobody touched, built from its fields
         # without a Span object; the same rows `export()` writes for that span.
         key = (path, client, status, method, version)
-        attributes = self._request_attributes.get(key)
-        if attributes is None:
-            attributes = request_attributes(key)
-            # PERF: the same few paths and clients over and over: look it up next time.
-            remember(self._request_attributes, key, attributes)
+        texts = self._request_texts.get(key)
+        if texts is None:
+            texts = self._request_text(key)
         trace_id = new_trace_id()
+        # PERF: the row alone is queued (no (row, events, links) wrapper); its
+        # length tells the writer it is a request row.
         self._enqueue(
             (
-                (
-                    trace_id[:16],
-                    trace_id,
-                    method,
-                    start_ns,
-                    end_ns,
-                    end_ns - start_ns,
-                    method,
-                    path if path.isascii() else _text(path),
-                    status,
-                    attributes if attributes.isascii() else _text(attributes),
-                ),
-                None,
-                (),
+                trace_id[:16],
+                trace_id,
+                method,
+                start_ns,
+                end_ns,
+                end_ns - start_ns,
+                method,
+                texts[0],
+                status,
+                texts[1],
             )
         )
+
+    def _request_text(self, key: RequestKey) -> tuple[str, str]:
+        # PERF: the same few paths and clients over and over: the stored path and
+        # attributes JSON are looked up, not built.
+        path, attributes = key[0], request_attributes(key)
+        texts = (
+            path if path.isascii() else _text(path),
+            attributes if attributes.isascii() else _text(attributes),
+        )
+        remember(self._request_texts, key, texts)
+        return texts
 
     # --- on the writer thread ----------------------------------------------------------
 
@@ -211,12 +219,13 @@ class SqliteTracer(QueuedTracer[_SpanRows]):
         """
         return open_trace_db(self.path, self.busy_timeout)
 
-    def _write_batch(self, batch: list[_SpanRows]) -> None:
+    def _write_batch(self, batch: list[_Item]) -> None:
         rows = _Rows()
-        for span_row, events, links in batch:
-            if events is None:
-                rows.requests.append(span_row)
+        for item in batch:
+            if len(item) == _REQUEST_PARAMS:
+                rows.requests.append(item)
                 continue
+            span_row, events, links = cast(_SpanRows, item)
             rows.spans.append(span_row)
             if events:
                 rows.events.extend(events)
