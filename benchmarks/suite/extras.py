@@ -52,7 +52,7 @@ def run_telemetry(settings: Settings, say: Say) -> ScriptResult:
     """Requests/s per tracer, as ratios to ``noop``."""
     seconds = str(max(1, round(settings.telemetry_seconds)))
     args = ["--seconds", seconds, "--connections", str(settings.connections)]
-    return run_script("telemetry_overhead.py", args, 300 + 6 * settings.telemetry_seconds, say)
+    return run_script("telemetry_overhead.py", args, 300 + 30 * settings.telemetry_seconds, say)
 
 
 def run_html(settings: Settings, say: Say) -> ScriptResult:

@@ -32,7 +32,7 @@ class Settings:
     """Events published back to back (throughput phase)."""
     idle_counts: tuple[int, ...] = (1_000, 10_000)
     startup_runs: int = 7
-    telemetry_seconds: int = 5
+    telemetry_seconds: int = 4
     html_repeat: int = 5
     quick: bool = False
     notes: list[str] = field(default_factory=list)
