@@ -55,3 +55,33 @@ find_python() {
     done
     return 1
 }
+
+# make_compiled_venv PYTHON DIR EXTRAS: a virtual environment with stario installed from a
+# wheel whose per-request modules are compiled with mypyc (not editable: the compiled
+# modules must match the sources they were built from). Fails without a C compiler.
+make_compiled_venv() {
+    local py="$1" dir="$2" extras="$3" wheels
+    ensure_venv_support "$py"
+    if [ ! -x "$dir/bin/python" ]; then
+        echo "==> creating $dir with $("$py" --version)"
+        "$py" -m venv "$dir"
+    fi
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    wheels="$(mktemp -d)"
+    # Built from a copy: the mypyc hook leaves compiled modules beside the sources it
+    # compiled, which would then shadow the sources of an editable install.
+    mkdir "$wheels/project"
+    cp -r "$ROOT/pyproject.toml" "$ROOT/README.md" "$ROOT/src" "$wheels/project/"
+    find "$wheels/project/src" \( -name "*.so" -o -name __pycache__ \) -prune -exec rm -rf {} +
+    echo "==> building stario with mypyc for $("$dir/bin/python" --version)"
+    HATCH_BUILD_HOOK_ENABLE_MYPYC=true "$dir/bin/python" -m pip wheel -q \
+        --disable-pip-version-check --no-deps -w "$wheels" "$wheels/project" \
+        || { rm -rf "$wheels"; return 1; }
+    echo "==> installing compiled stario[$extras] into $dir"
+    "$dir/bin/python" -m pip uninstall -q -y stario >/dev/null 2>&1 || true
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check \
+        "$(echo "$wheels"/stario-*.whl)[$extras]" || { rm -rf "$wheels"; return 1; }
+    rm -rf "$wheels"
+    "$dir/bin/python" -c 'import stario.http.connection as c, sys; sys.exit(0 if c.__file__.endswith(".so") else 1)' \
+        || die "$dir: stario.http.connection is not the compiled module"
+}

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from stario.request import Request
+from stario.routing import RouteInfo
 from stario.telemetry import Span
 
 if TYPE_CHECKING:
@@ -24,20 +25,6 @@ class SpanSource(Protocol):
     def request_span(self) -> Span:
         """The request span."""
         ...
-
-
-class RouteInfo:
-    """The matched route: its ``pattern``, ``name`` and decoded ``params``."""
-
-    __slots__ = ("name", "params", "pattern")
-
-    def __init__(self, pattern: str, params: dict[str, str], name: str | None = None) -> None:
-        self.pattern = pattern
-        self.params = params
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"RouteInfo({self.pattern!r}, {self.params!r})"
 
 
 class Context:

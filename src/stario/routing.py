@@ -15,7 +15,6 @@ from typing import TypeAlias
 from urllib.parse import quote, urlencode
 
 from stario import patterns
-from stario.context import RouteInfo
 from stario.errors import StarioError
 from stario.patterns import CATCHALL, LITERAL
 from stario.types import Handler, Middleware
@@ -37,6 +36,20 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _PCHAR_SAFE = "!$&'()*+,;=:@~"
 
 Query: TypeAlias = "Mapping[str, object] | Sequence[tuple[str, object]]"
+
+
+class RouteInfo:
+    """The matched route: its ``pattern``, ``name`` and decoded ``params``."""
+
+    __slots__ = ("name", "params", "pattern")
+
+    def __init__(self, pattern: str, params: dict[str, str], name: str | None = None) -> None:
+        self.pattern = pattern
+        self.params = params
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"RouteInfo({self.pattern!r}, {self.params!r})"
 
 
 class Match(RouteInfo):

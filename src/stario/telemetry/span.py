@@ -100,6 +100,15 @@ _NOT_FAILURES: tuple[type[BaseException], ...] = (asyncio.CancelledError, Genera
 # The stario package directory: frames from here at the top of a traceback are the
 # framework calling the handler, noise for whoever reads the trace.
 _FRAMEWORK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# Frames of modules compiled with mypyc name their source by its path at build time,
+# relative to the project ("src/stario/app.py") or to its source root.
+_COMPILED_PREFIXES = ("stario" + os.sep, os.path.join("src", "stario") + os.sep)
+
+
+def _is_framework(filename: str) -> bool:
+    if filename.startswith(_FRAMEWORK_DIR):
+        return True
+    return not os.path.isabs(filename) and filename.startswith(_COMPILED_PREFIXES)
 
 
 def format_traceback(exc: BaseException) -> str:
@@ -111,9 +120,7 @@ def format_traceback(exc: BaseException) -> str:
     """
     tb = exc.__traceback__
     while (
-        tb is not None
-        and tb.tb_next is not None
-        and tb.tb_frame.f_code.co_filename.startswith(_FRAMEWORK_DIR)
+        tb is not None and tb.tb_next is not None and _is_framework(tb.tb_frame.f_code.co_filename)
     ):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb))
