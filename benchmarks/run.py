@@ -17,6 +17,7 @@ load generator and this process stay on CPU 1. The report is printed and written
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shlex
 import shutil
@@ -33,7 +34,7 @@ from suite.goals import Verdict, fanout_goals, http_goals, idle_goals, startup_g
 from suite.http_mix import HttpResult, run_http
 from suite.idle import IdleResult, run_idle
 from suite.machine import load_average, machine_section, software_section
-from suite.paths import RESULTS
+from suite.paths import RESULTS, ROOT
 from suite.procs import CLIENT_CPU, SERVER_CPU, pin_self
 from suite.report import (
     fanout_section,
@@ -238,7 +239,10 @@ def main(argv: list[str]) -> int:
     logdir = Path(tempfile.mkdtemp(prefix="stario-bench-"))
     say(f"[setup] server logs in {logdir}")
     measure(run, logdir)
-    command = shlex.join([".venv/bin/python", "benchmarks/run.py", *argv])
+    python = sys.executable
+    if python.startswith(str(ROOT)):
+        python = os.path.relpath(python, ROOT)
+    command = shlex.join([python, "benchmarks/run.py", *argv])
     text = document(run, command, started, load_start)
     print(text)
     if output != "-":

@@ -71,12 +71,22 @@ def machine_section(load_start: str) -> str:
     return table(["", ""], rows, right_from=2)
 
 
+def stario_build() -> str:
+    """Whether the stario under test runs its per-request modules compiled (mypyc)."""
+    import stario.http.connection as connection
+
+    if connection.__file__ and not connection.__file__.endswith(".py"):
+        return "per-request modules compiled with mypyc"
+    return "pure Python"
+
+
 def software_section(targets: list[Target]) -> str:
     """Python, wrk, the stario checkout, and each server's package versions."""
     rows = [
         ["Python", sys.version.split()[0] + f" ({platform.python_implementation()})"],
         ["wrk", wrk_version()],
         ["stario checkout", git_revision()],
+        ["stario build", stario_build()],
     ]
     for target in targets:
         found = versions(target, target.packages)
