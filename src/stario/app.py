@@ -10,7 +10,8 @@ from stario.context import Context, RouteInfo, SpanSource
 from stario.errors import ClientDisconnected, HttpException, RedirectException, StarioError
 from stario.request import Request
 from stario.responses import redirect
-from stario.routing import Match, MethodNotAllowed, Redirect, Router, RouteTable
+from stario.routetable import Match, MethodNotAllowed, Redirect, RouteTable
+from stario.routing import Router
 from stario.telemetry import Span
 from stario.types import Handler, Middleware
 from stario.writer import Writer

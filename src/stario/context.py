@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from stario.request import Request
-from stario.routing import RouteInfo
+from stario.routetable import RouteInfo
 from stario.telemetry import Span
 
 if TYPE_CHECKING:

@@ -81,7 +81,7 @@ def _bad(source: object, problem: str, help: str, example: str) -> StarioError:
     return StarioError(f"invalid route pattern {source!r}: {problem}", help=help, example=example)
 
 
-def parse_pattern(source: str) -> Pattern:
+def parse_pattern(source: object) -> Pattern:
     """Parse and validate ``source``; raise StarioError with a hint when it is malformed."""
     if not isinstance(source, str) or not source:
         raise _bad(
@@ -222,7 +222,7 @@ def join(prefix: str, source: str) -> str:
     return host + prefix + ("" if path == "/" else path)
 
 
-def check_prefix(prefix: str) -> str:
+def check_prefix(prefix: object) -> str:
     """Validate a mount prefix; return it normalised (``""`` and ``"/"`` mean the root)."""
     example = 'app.mount("/api", api)'
     if not isinstance(prefix, str):

@@ -23,8 +23,15 @@ _PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 def _split_target(target: bytes) -> tuple[str, bytes]:
     """Split a request target into (raw path, query bytes)."""
-    # PERF: the common "/plain/path" needs no splitting and no quoting.
-    if target.startswith(b"/") and b"?" not in target and b"#" not in target and target.isascii():
+    # PERF: the common "/plain/path" needs no splitting and no quoting. find() rather
+    # than ``in``: bytes.__contains__ first tries the operand as an integer and builds
+    # (then discards) a TypeError, which costs more than the whole search.
+    if (
+        target.startswith(b"/")
+        and target.find(b"?") < 0
+        and target.find(b"#") < 0
+        and target.isascii()
+    ):
         return target.decode("ascii"), b""
     if target.startswith(b"/"):
         path, _, query = target.partition(b"?")
@@ -191,8 +198,8 @@ class Request:
                     "the body was already consumed with stream()",
                     help="call body() before stream(), or use only one of them",
                 )
-            # PERF: read here rather than through stream(): asyncio registers every
-            # async generator in a weak set, which costs more than the read itself.
+            # PERF: read here rather than through stream(): no iterator object, and no
+            # exception to end it.
             self._streamed = True
             body = self._body
             parts = []
@@ -201,19 +208,9 @@ class Request:
             self._body_bytes = parts[0] if len(parts) == 1 else b"".join(parts)
         return self._body_bytes
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    def stream(self) -> AsyncIterator[bytes]:
         """Body chunks as they arrive; may be iterated once."""
-        if self._body_bytes is not None:
-            if self._body_bytes:
-                yield self._body_bytes
-            return
-        if self._streamed:
-            raise StarioError(
-                "the body stream can be read only once", help="use body() to cache it"
-            )
-        self._streamed = True
-        while (chunk := await self._body.read()) is not None:
-            yield chunk
+        return _BodyChunks(self)
 
     async def json(self) -> Any:
         """The body parsed as JSON; invalid JSON is answered with 400."""
@@ -245,3 +242,45 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.raw_path}>"
+
+
+class _BodyChunks:
+    """What ``Request.stream()`` returns: the body's chunks, read as they are iterated.
+
+    A class rather than an async generator: asyncio registers every async generator in
+    a weak set, and the compiled build cannot compile one.
+    """
+
+    __slots__ = ("_done", "_request", "_started")
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._started = False
+        self._done = False
+
+    def __aiter__(self) -> _BodyChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        request = self._request
+        if not self._started:
+            self._started = True
+            cached = request._body_bytes
+            if cached is not None:  # body() ran first: its bytes are the one chunk
+                self._done = True
+                if cached:
+                    return cached
+                raise StopAsyncIteration
+            if request._streamed:
+                self._done = True
+                raise StarioError(
+                    "the body stream can be read only once", help="use body() to cache it"
+                )
+            request._streamed = True
+        chunk = await request._body.read()
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk
