@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from stario.http.parser import RequestParser
+from stario.http.parser import Reject, RequestHead, RequestParser
 from tests.http.httpkit import SECOND, SECOND_EVENTS, Norm, normalise
 from tests.http.parser_scripts import (
     CAP_BODY,
@@ -167,3 +167,52 @@ def test_dead_parser_ignores_input() -> None:
     assert normalise(parser.feed(b"GET / HTTP/2.0\r\n\r\n"), with_headers=False) == [reject(505)]
     assert parser.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n") == []
     assert parser.dead
+
+
+def versions(*chunks: bytes) -> list[tuple[str, bool]]:
+    """Feed ``chunks`` in order; the (version, keep_alive) of every head, or a Reject."""
+    parser = new_parser()
+    out: list[tuple[str, bool]] = []
+    for chunk in chunks:
+        for event in parser.feed(chunk):
+            if isinstance(event, RequestHead):
+                out.append((event.version, event.keep_alive))
+            elif isinstance(event, Reject):
+                out.append((f"reject {event.status}", False))
+    return out
+
+
+V10 = b"GET /a HTTP/1.0\r\nHost: a\r\n\r\n"
+V10_KEEP = b"GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+V11 = b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        # Several heads in one read: each has its own version, whichever comes first.
+        ((V11 + V10_KEEP + V11,), [("1.1", True), ("1.0", True), ("1.1", True)]),
+        ((V10_KEEP + V11 + V10,), [("1.0", True), ("1.1", True), ("1.0", False)]),
+        # A head split inside the method, the target or the version.
+        ((b"GE", b"T /a HTTP/1.0\r\nHost: a\r\n\r\n"), [("1.0", False)]),
+        ((b"GET /a HT", b"TP/1.0\r\nHost: a\r\n\r\n"), [("1.0", False)]),
+        ((b"GET /a HTTP/1.0", b"\r\nHost: a\r\n\r\n"), [("1.0", False)]),
+        ((b"GET /a HTTP/1.0\r", b"\nHost: a\r\n\r\n"), [("1.0", False)]),
+        # A read that ends one head and starts the next.
+        ((V11 + b"GET /a HTT", b"P/1.0\r\nHost: a\r\n\r\n"), [("1.1", True), ("1.0", False)]),
+        # An empty line before a head (tolerated between requests).
+        ((V11, b"\r\n" + V10), [("1.1", True), ("1.0", False)]),
+        # A header value that looks like a version is not the request line's version.
+        ((b"GET /a HTTP/1.0\r\nX-Via: HTTP/1.1\r\n\r\n",), [("1.0", False)]),
+        ((b"GET /a HTTP/1.1\r\nHost: a\r\nX-Via: HTTP/1.0\r\n\r\n",), [("1.1", True)]),
+        # A body, then the next head in the same read.
+        (
+            (b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok" + V10,),
+            [("1.1", True), ("1.0", False)],
+        ),
+        ((b"GET /a HTTP/1.2\r\nHost: a\r\n\r\n",), [("reject 505", False)]),
+        ((b"GET /a HTTP/1.0\nX-Via: HTTP/1.1\r\n\r\n",), [("reject 400", False)]),
+    ],
+)
+def test_each_head_gets_its_own_version(chunks: tuple[bytes, ...], expected: list[object]) -> None:
+    assert versions(*chunks) == expected

@@ -107,6 +107,7 @@ class RequestParser:
         "_in_head",
         "_in_trailers",
         "_line_bytes",
+        "_line_data",
         "_max_body",
         "_max_head",
         "_parser",
@@ -138,6 +139,8 @@ class RequestParser:
         self._trailer_bytes = 0
         self._reject: Reject | None = None
         self._valid_host: bytes | None = None
+        # The chunk being fed, while a head may start at its first byte (see _version).
+        self._line_data: bytes | None = None
         self.dead = False
 
     @property
@@ -150,6 +153,8 @@ class RequestParser:
         if self.dead:
             return []
         if self._in_head or self._in_trailers:
+            if self._in_head and not self._head_raw and not self._url:
+                self._line_data = data
             self._head_raw += len(data)
         try:
             self._parser.feed_data(data)
@@ -164,6 +169,7 @@ class RequestParser:
             self._fail(400, "invalid request method")
         except httptools.HttpParserError as exc:
             self._parse_error(str(exc))
+        self._line_data = None
         if (self._in_head or self._in_trailers) and self._head_raw > self._max_head:
             self._fail(431, "request header fields too large")
         events = self._events
@@ -217,7 +223,7 @@ class RequestParser:
         if self._line_bytes + self._head_bytes > self._max_head:
             self._stop(431, "request header fields too large")
         parser = self._parser
-        version = parser.get_http_version()
+        version = self._version()
         method = parser.get_method().decode("ascii")
         if version not in ("1.1", "1.0"):
             if version == "0.9":
@@ -233,6 +239,23 @@ class RequestParser:
             self._stop(413, "content too large")
         self._head = head
         self._events.append(head)
+
+    def _version(self) -> str:
+        """The request's HTTP version: ``"1.1"``, ``"1.0"`` or what llhttp parsed."""
+        # PERF: httptools formats a new string for every get_http_version(). When this
+        # head began at the first byte of the chunk being fed, its request line is the
+        # chunk's first line and ends with the version; read it there. A bare LF before
+        # the first CRLF, or any other version, goes the long way.
+        data = self._line_data
+        if data is not None:
+            self._line_data = None  # a second head in the same chunk starts further on
+            end = data.find(b"\r\n")
+            if end >= 8 and data.find(b"\n", 0, end) < 0:
+                if data.startswith(b"HTTP/1.1", end - 8, end):
+                    return "1.1"
+                if data.startswith(b"HTTP/1.0", end - 8, end):
+                    return "1.0"
+        return self._parser.get_http_version()
 
     def _build_head(self, method: str, version: str, keep_alive: bool) -> RequestHead:
         hosts = 0
