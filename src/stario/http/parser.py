@@ -223,8 +223,9 @@ class RequestParser:
         if self._line_bytes + self._head_bytes > self._max_head:
             self._stop(431, "request header fields too large")
         parser = self._parser
-        version = self._version()
-        method = parser.get_method().decode("ascii")
+        raw_method = parser.get_method()
+        version = self._version(raw_method)
+        method = raw_method.decode("ascii")
         if version not in ("1.1", "1.0"):
             if version == "0.9":
                 self._stop(400, "HTTP/0.9 is not supported")
@@ -240,21 +241,22 @@ class RequestParser:
         self._head = head
         self._events.append(head)
 
-    def _version(self) -> str:
+    def _version(self, method: bytes) -> str:
         """The request's HTTP version: ``"1.1"``, ``"1.0"`` or what llhttp parsed."""
         # PERF: httptools formats a new string for every get_http_version(). When this
-        # head began at the first byte of the chunk being fed, its request line is the
-        # chunk's first line and ends with the version; read it there. A bare LF before
-        # the first CRLF, or any other version, goes the long way.
+        # head began at the first byte of the chunk being fed, the request line is at
+        # its start and the version's place is known from the method and target: look
+        # there. Anything else (another version, a head that began elsewhere, so the
+        # bytes there are not "HTTP/1.x\r\n") goes the long way.
         data = self._line_data
         if data is not None:
             self._line_data = None  # a second head in the same chunk starts further on
-            end = data.find(b"\r\n")
-            if end >= 8 and data.find(b"\n", 0, end) < 0:
-                if data.startswith(b"HTTP/1.1", end - 8, end):
-                    return "1.1"
-                if data.startswith(b"HTTP/1.0", end - 8, end):
-                    return "1.0"
+            at = len(method) + len(self._url) + 2
+            version = data[at : at + 10]
+            if version == b"HTTP/1.1\r\n":
+                return "1.1"
+            if version == b"HTTP/1.0\r\n":
+                return "1.0"
         return self._parser.get_http_version()
 
     def _build_head(self, method: str, version: str, keep_alive: bool) -> RequestHead:
