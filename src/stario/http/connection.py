@@ -81,6 +81,7 @@ class Connection(asyncio.Protocol):
         "_receiving",
         "_recorder",
         "_registry",
+        "_send",
         "_stall",
         "_task",
         "_timer",
@@ -116,6 +117,8 @@ class Connection(asyncio.Protocol):
         self._queue: deque[Exchange] = deque()
         self._receiving: Exchange | None = None
         self._transport: asyncio.Transport | None = None
+        # transport.write, bound once (PERF: no lookup by name per response).
+        self._send: Callable[[bytes], object] | None = None
         self._loop = self.loop = asyncio.get_event_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -141,6 +144,7 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport; they implement it.
         self._transport = transport = cast(asyncio.Transport, transport)
+        self._send = transport.write
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client, self.client_port = str(peer[0]), int(peer[1])
@@ -441,8 +445,9 @@ class Connection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         """Send bytes to the peer (dropped once the connection is gone)."""
-        if not self._lost and self._transport is not None:
-            self._transport.write(data)
+        send = self._send
+        if send is not None and not self._lost:
+            send(data)
 
     async def drain(self) -> None:
         """Wait until the peer reads; raise ClientDisconnected if it went away."""

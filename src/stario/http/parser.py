@@ -10,6 +10,7 @@ answers the rejection once earlier requests are answered, then closes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 import httptools
@@ -100,12 +101,15 @@ class RequestParser:
     __slots__ = (
         "_body_seen",
         "_events",
+        "_feed_data",
+        "_get_method",
         "_head",
         "_head_bytes",
         "_head_raw",
         "_headers",
         "_in_head",
         "_in_trailers",
+        "_keep_alive",
         "_line_bytes",
         "_line_data",
         "_max_body",
@@ -113,6 +117,7 @@ class RequestParser:
         "_parser",
         "_reject",
         "_trailer_bytes",
+        "_upgrade",
         "_url",
         "_valid_host",
         "dead",
@@ -121,7 +126,12 @@ class RequestParser:
     def __init__(self, max_head: int, max_body: int) -> None:
         self._max_head = max_head
         self._max_body = max_body
-        self._parser = httptools.HttpRequestParser(self)
+        parser = self._parser = httptools.HttpRequestParser(self)
+        # PERF: bound once; each call by name would look the method up on every request.
+        self._feed_data: Callable[[bytes], None] = parser.feed_data
+        self._get_method: Callable[[], bytes] = parser.get_method
+        self._upgrade: Callable[[], bool] = parser.should_upgrade
+        self._keep_alive: Callable[[], bool] = parser.should_keep_alive
         self._events: list[Event] = []
         self._headers: list[tuple[bytes, bytes]] = []
         self._url = b""
@@ -157,7 +167,7 @@ class RequestParser:
                 self._line_data = data
             self._head_raw += len(data)
         try:
-            self._parser.feed_data(data)
+            self._feed_data(data)
         except _Stop:
             pass
         except httptools.HttpParserCallbackError:
@@ -202,7 +212,7 @@ class RequestParser:
         # PERF: the request line's share of the head, measured once, not per header.
         # Exact for canonical formatting ("Name: value"), so a head of exactly the cap
         # passes.
-        self._line_bytes = len(self._parser.get_method()) + len(self._url) + _HEAD_OVERHEAD
+        self._line_bytes = len(self._get_method()) + len(self._url) + _HEAD_OVERHEAD
         if len(self._url) > self._max_head:
             self._stop(431, "request header fields too large")
 
@@ -222,17 +232,16 @@ class RequestParser:
         # A head with no header lines is only measured here (on_url measured its line).
         if self._line_bytes + self._head_bytes > self._max_head:
             self._stop(431, "request header fields too large")
-        parser = self._parser
-        raw_method = parser.get_method()
+        raw_method = self._get_method()
         version = self._version(raw_method)
         method = raw_method.decode("ascii")
         if version not in ("1.1", "1.0"):
             if version == "0.9":
                 self._stop(400, "HTTP/0.9 is not supported")
             self._stop(505, "HTTP version not supported")
-        if parser.should_upgrade() or method == "CONNECT":
+        if self._upgrade() or method == "CONNECT":
             self._stop(400, "protocol upgrades are not supported")
-        head = self._build_head(method, version, parser.should_keep_alive())
+        head = self._build_head(method, version, self._keep_alive())
         self._in_head = False
         self._head_raw = 0
         self._body_seen = 0
