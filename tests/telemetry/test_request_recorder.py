@@ -12,14 +12,17 @@ import io
 import json
 import re
 import sqlite3
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from stario import App, Context, Writer
 from stario.context import RouteInfo
 from stario.http.body import NO_BODY
 from stario.request import Request
-from stario.telemetry import JsonTracer, MemoryTracer, Span, SqliteTracer
+from stario.telemetry import JsonTracer, MemoryTracer, RequestRecorder, Span, SqliteTracer
 from tests.http.httpkit import serving
 
 BOUND = 10.0
@@ -263,3 +266,73 @@ def test_recorded_fields_are_escaped_and_many_distinct_requests_stay_correct(
     assert [row[0] for row in rows] == paths
     assert [row[1] for row in rows] == [200 + n % 3 for n in range(1500)]
     assert all(json.loads(row[2])["request.path"] == row[0] for row in rows)
+
+
+class _HeldSink:
+    """A stream whose first write blocks until `release` is set."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.entered.set()
+        assert self.release.wait(BOUND)
+        self.data += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _record(recorder: RequestRecorder, path: str) -> None:
+    recorder("GET", path, "1.1", "127.0.0.1", 200, 1_000, 2_500)
+
+
+def test_json_recorder_keeps_the_queue_bound_and_counts_what_it_drops(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sink = _HeldSink()
+    tracer = JsonTracer(sink, max_queue=2)
+    try:
+        recorder = tracer.request_recorder()
+        assert recorder is not None
+        _record(recorder, "/first")  # starts the writer, which blocks on it
+        assert sink.entered.wait(BOUND)
+        for i in range(5):
+            _record(recorder, f"/r{i}")
+        assert tracer.dropped == 3
+    finally:
+        sink.release.set()
+        tracer.close()
+    paths = [json.loads(line)["attributes"]["request.path"] for line in sink.data.splitlines()]
+    assert paths == ["/first", "/r0", "/r1"]
+    assert capsys.readouterr().err == "stario: json tracer dropped 3 spans (queue full)\n"
+
+
+def test_recorders_drop_after_close_and_write_everything_before(tmp_path: Path) -> None:
+    stream = io.BytesIO()
+    json_tracer = JsonTracer(stream)
+    sqlite_tracer = SqliteTracer(tmp_path / "t.sqlite3")
+    recorders = [json_tracer.request_recorder(), sqlite_tracer.request_recorder()]
+    for recorder in recorders:
+        assert recorder is not None
+        for i in range(3000):  # more than one batch of each tracer
+            _record(recorder, f"/p{i % 7}")
+    json_tracer.close()
+    sqlite_tracer.close()
+    for recorder in recorders:
+        assert recorder is not None
+        _record(recorder, "/late")
+    assert (json_tracer.dropped, sqlite_tracer.dropped) == (1, 1)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 3000
+    assert len({line["trace_id"] for line in lines}) == 3000
+    assert all(line["duration_ns"] == 1_500 for line in lines)
+    with sqlite3.connect(tmp_path / "t.sqlite3") as db:
+        rows = db.execute(
+            "SELECT count(*), count(DISTINCT trace_id), min(duration_ns), max(duration_ns), "
+            "count(DISTINCT request_path) FROM spans"
+        ).fetchone()
+    assert rows == (3000, 3000, 1_500, 1_500, 7)

@@ -54,6 +54,8 @@ class QueuedTracer(BaseTracer, Generic[T]):
         # same thread must not deadlock on the lock export() already holds.
         self._cond = threading.Condition(threading.RLock())
         self._queue: deque[T] = deque()
+        # True while items may skip the lock: the writer runs and close() has not begun.
+        self._accepting = False
         self._busy = False
         self._flushing = 0
         self._dropped = 0
@@ -72,15 +74,15 @@ class QueuedTracer(BaseTracer, Generic[T]):
         # writer for every span would hand the interpreter lock back and forth
         # between the event loop and the writer thread on each request; the writer
         # is woken only when work appears and when a full batch is ready.
+        # The request recorders of `_recorders` follow the same rules.
         queue = self._queue
-        if self._closed or len(queue) >= self.max_queue or self._thread is None:
+        if not self._accepting or len(queue) >= self.max_queue:
             self._enqueue_slow(item)
             return
         queue.append(item)
         size = len(queue)
         if size == 1 or size == self.batch_size:
-            with self._cond:
-                self._cond.notify_all()
+            self._wake()
 
     def _enqueue_slow(self, item: T) -> None:
         with self._cond:
@@ -90,6 +92,11 @@ class QueuedTracer(BaseTracer, Generic[T]):
             self._queue.append(item)
             if self._thread is None:
                 self._start_writer()
+            self._cond.notify_all()
+
+    def _wake(self) -> None:
+        """Wake the writer thread: work appeared, or a full batch is ready."""
+        with self._cond:
             self._cond.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -113,6 +120,7 @@ class QueuedTracer(BaseTracer, Generic[T]):
             if self._closed:
                 return
             self._closed = True
+            self._accepting = False
             self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -133,6 +141,7 @@ class QueuedTracer(BaseTracer, Generic[T]):
             target=self._run, name=f"stario-{self._kind}-tracer", daemon=True
         )
         self._thread.start()
+        self._accepting = True
 
     def _run(self) -> None:
         try:

@@ -8,15 +8,15 @@ When it ends it hands itself to its tracer for export. `NoopSpan` (and the share
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
-import random
 import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
+
+from ._ids import new_span_id, new_trace_id
 
 if TYPE_CHECKING:
     from .tracer import BaseTracer
@@ -28,63 +28,7 @@ AttrValue: TypeAlias = str | int | float | bool | Sequence[str | int | float | b
 
 Status: TypeAlias = Literal["ok", "error"]
 
-# A private generator so user code calling random.seed() cannot make ids collide.
-_rng = random.Random()
-_getrandbits = _rng.getrandbits
-_MASK64 = (1 << 64) - 1
 _time_ns = time.time_ns
-
-
-def _reset_ids() -> None:
-    """Start a new span-id sequence at a random point (at import and in forked children)."""
-    global _id_base, _next_serial
-    _rng.seed()
-    _id_base = _getrandbits(64)
-    _next_serial = itertools.count(1).__next__
-
-
-_id_base = 0
-_next_serial = itertools.count(1).__next__
-_reset_ids()
-if hasattr(os, "register_at_fork"):
-    # Forked workers must not replay the parent's ids.
-    os.register_at_fork(after_in_child=_reset_ids)
-
-
-def _next_id() -> int:
-    """A fresh non-zero 64-bit span id: this process's random start plus a serial.
-
-    Two processes collide only if their runs of ids overlap somewhere in 2**64
-    values, rarer than with independent random ids.
-    """
-    # PERF: consecutive ids make the SQLite tracer's index inserts land next to
-    # each other in a few cached B-tree pages; random ids touch a different page
-    # per span, which cost several times more per row once the file outgrew the
-    # page cache.
-    n = (_id_base + _next_serial()) & _MASK64
-    while n == 0:  # W3C trace context: an all-zero id is invalid.
-        n = (_id_base + _next_serial()) & _MASK64
-    return n
-
-
-def _new_span_id() -> str:
-    """16 hex digits (see `_next_id`)."""
-    # PERF: bytes.hex() is several times faster than format(n, "016x").
-    return _next_id().to_bytes(8, "big").hex()
-
-
-def new_trace_id() -> str:
-    """32 hex digits for a new trace; the first 16 are the id of its root span.
-
-    The root span's id, then 64 random bits: W3C trace context (level 2) wants the
-    right-most 7 bytes random, and the ordered left half keeps the SQLite tracer's
-    trace_id index inserts next to each other.
-    """
-    # PERF: _next_id() inlined; this runs for every request.
-    n = (_id_base + _next_serial()) & _MASK64
-    if n == 0:
-        n = _next_id()
-    return ((n << 64) | _getrandbits(64)).to_bytes(16, "big").hex()
 
 
 def _type_name(cls: type) -> str:
@@ -188,7 +132,7 @@ class Span:
             trace_id = new_trace_id()
             self.span_id = trace_id[:16]
         else:
-            self.span_id = _new_span_id()
+            self.span_id = new_span_id()
         self.trace_id: str = trace_id
         # Nesting level in the trace (root 0); `BaseTracer.start` sets it for children.
         self._depth = 0 if parent_id is None else 1

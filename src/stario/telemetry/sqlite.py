@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, cast
 
+from ._recorders import SqliteRequestRecorder
 from ._sqlite_schema import SCHEMA_VERSION, TraceFileError, open_trace_db
 from ._writer import QueuedTracer, int_setting, warn
 from .json import RequestKey, remember, request_attributes, to_json
 from .json import attributes_json as _attributes
-from .span import Span, new_trace_id
+from .span import Span
 from .tracer import RequestRecorder
 
 __all__ = ["SCHEMA_VERSION", "SqliteTracer", "TraceFileError"]
@@ -162,42 +163,14 @@ class SqliteTracer(QueuedTracer[_Item]):
         self._enqueue(rows)
 
     def request_recorder(self) -> RequestRecorder | None:
-        """`_export_request`, unless a subclass replaced `export` or `on_start`."""
-        return self._export_request if self._own_export(SqliteTracer) else None
-
-    def _export_request(
-        self,
-        method: str,
-        path: str,
-        version: str,
-        client: str,
-        status: int,
-        start_ns: int,
-        end_ns: int,
-    ) -> None:
-        # PERF: the rows of a request span nobody touched, built from its fields
-        # without a Span object; the same rows `export()` writes for that span.
-        key = (path, client, status, method, version)
-        texts = self._request_texts.get(key)
-        if texts is None:
-            texts = self._request_text(key)
-        trace_id = new_trace_id()
-        # PERF: the row alone is queued (no (row, events, links) wrapper); its
-        # length tells the writer it is a request row.
-        self._enqueue(
-            (
-                trace_id[:16],
-                trace_id,
-                method,
-                start_ns,
-                end_ns,
-                end_ns - start_ns,
-                method,
-                texts[0],
-                status,
-                texts[1],
-            )
-        )
+        """A `SqliteRequestRecorder`, unless a subclass replaced `export` or `on_start`."""
+        # PERF: it builds the row of a request span nobody touched from its fields,
+        # without a Span object: the same row `export()` writes for that span. The
+        # row alone is queued (no (row, events, links) wrapper); its length tells
+        # the writer it is a request row.
+        if not self._own_export(SqliteTracer):
+            return None
+        return SqliteRequestRecorder(self, self._request_texts, self._request_text)
 
     def _request_text(self, key: RequestKey) -> tuple[str, str]:
         # PERF: the same few paths and clients over and over: the stored path and
