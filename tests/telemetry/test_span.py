@@ -37,6 +37,8 @@ def test_ids_are_unique() -> None:
     spans = [Span(None, "s") for _ in range(1000)]
     assert len({s.trace_id for s in spans}) == 1000
     assert len({s.span_id for s in spans}) == 1000
+    # the random halves too, across several refills of the pool they are cut from
+    assert len({s.trace_id[16:] for s in spans}) == 1000
 
 
 def test_span_ids_count_up_and_a_trace_id_starts_with_its_root_span_id() -> None:
@@ -57,13 +59,13 @@ Span(None, "before")  # the parent has used its sequence
 read_end, write_end = os.pipe()
 pid = os.fork()
 if pid == 0:  # the child: report its next span id and leave at once
-    os.write(write_end, Span(None, "child").span_id.encode())
+    os.write(write_end, Span(None, "child").trace_id.encode())
     os._exit(0)
 os.close(write_end)
 os.waitpid(pid, 0)
 with os.fdopen(read_end, "rb") as pipe:
     child_id = pipe.read().decode()
-parent_ids = [Span(None, "parent").span_id for _ in range(1000)]
+parent_ids = [Span(None, "parent").trace_id for _ in range(1000)]
 print(child_id, " ".join(parent_ids))
 """
 
@@ -74,10 +76,12 @@ def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
     out = subprocess.run(
         [sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split()
-    child_id, parent_ids = out[0], set(out[1:])
-    assert HEX16.match(child_id)
-    assert len(parent_ids) == 1000
-    assert child_id not in parent_ids
+    child_trace, parent_traces = out[0], out[1:]
+    assert HEX32.match(child_trace)
+    assert len(set(parent_traces)) == 1000
+    # neither the serial half (the span id) nor the random half repeats the parent's
+    assert child_trace[:16] not in {trace[:16] for trace in parent_traces}
+    assert child_trace[16:] not in {trace[16:] for trace in parent_traces}
 
 
 def test_step_builds_a_tree_in_one_trace() -> None:

@@ -37,7 +37,7 @@ class QueueOwner(Protocol):
 
 @final
 class JsonRequestRecorder:
-    """Writes a request span's NDJSON line from its fields and queues it."""
+    """Writes a request span's NDJSON line from its fields (`record`) and queues it."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class JsonRequestRecorder:
         self._max_queue = tracer.max_queue
         self._batch_size = tracer.batch_size
 
-    def __call__(
+    def record(
         self,
         method: str,
         path: str,
@@ -70,18 +70,25 @@ class JsonRequestRecorder:
         trace_id = new_trace_id()
         # The method comes from the parser, which lets only HTTP tokens through:
         # nothing in it needs escaping.
-        _offer(
-            self._tracer,
+        line = (
             f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":"{method}",'
-            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}',
-            self._max_queue,
-            self._batch_size,
+            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}'
         )
+        # PERF: QueuedTracer._enqueue inlined (the same rules); this runs per request.
+        tracer = self._tracer
+        queue = tracer._queue
+        if not tracer._accepting or len(queue) >= self._max_queue:
+            tracer._enqueue_slow(line)
+            return
+        queue.append(line)
+        size = len(queue)
+        if size == 1 or size == self._batch_size:
+            tracer._wake()
 
 
 @final
 class SqliteRequestRecorder:
-    """Builds a request span's row of the `spans` table from its fields and queues it."""
+    """Builds a request span's row of the `spans` table from its fields (`record`), queues it."""
 
     def __init__(
         self,
@@ -96,7 +103,7 @@ class SqliteRequestRecorder:
         self._max_queue = tracer.max_queue
         self._batch_size = tracer.batch_size
 
-    def __call__(
+    def record(
         self,
         method: str,
         path: str,
@@ -114,32 +121,25 @@ class SqliteRequestRecorder:
         # The parameters of the tracer's request row: span_id, trace_id, name,
         # start_ns, end_ns, duration_ns, request_method, request_path,
         # response_status_code, attributes_json.
-        _offer(
-            self._tracer,
-            (
-                trace_id[:16],
-                trace_id,
-                method,
-                start_ns,
-                end_ns,
-                end_ns - start_ns,
-                method,
-                texts[0],
-                status,
-                texts[1],
-            ),
-            self._max_queue,
-            self._batch_size,
+        row = (
+            trace_id[:16],
+            trace_id,
+            method,
+            start_ns,
+            end_ns,
+            end_ns - start_ns,
+            method,
+            texts[0],
+            status,
+            texts[1],
         )
-
-
-def _offer(tracer: QueueOwner, item: object, max_queue: int, batch_size: int) -> None:
-    """`QueuedTracer._enqueue` for the recorders (the same rules, no method call)."""
-    queue = tracer._queue
-    if not tracer._accepting or len(queue) >= max_queue:
-        tracer._enqueue_slow(item)
-        return
-    queue.append(item)
-    size = len(queue)
-    if size == 1 or size == batch_size:
-        tracer._wake()
+        # PERF: QueuedTracer._enqueue inlined (the same rules); this runs per request.
+        tracer = self._tracer
+        queue = tracer._queue
+        if not tracer._accepting or len(queue) >= self._max_queue:
+            tracer._enqueue_slow(row)
+            return
+        queue.append(row)
+        size = len(queue)
+        if size == 1 or size == self._batch_size:
+            tracer._wake()

@@ -96,13 +96,13 @@ class JsonTracer(QueuedTracer[str]):
         self._enqueue(line)
 
     def request_recorder(self) -> RequestRecorder | None:
-        """A `JsonRequestRecorder`, unless a subclass replaced `export` or `on_start`."""
+        """`JsonRequestRecorder.record`, unless a subclass replaced `export` or `on_start`."""
         # PERF: it writes the line of a request span nobody touched from its fields,
         # without a Span object: a third of the cost of start(), attrs(), end() and
         # span_line(), and the same text as span_line() gives for that span.
         if not self._own_export(JsonTracer):
             return None
-        return JsonRequestRecorder(self, self._request_tails, self._request_tail)
+        return JsonRequestRecorder(self, self._request_tails, self._request_tail).record
 
     def _request_tail(self, key: RequestKey) -> str:
         # PERF: a server answers the same few paths to the same few clients over and

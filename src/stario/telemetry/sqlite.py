@@ -163,14 +163,14 @@ class SqliteTracer(QueuedTracer[_Item]):
         self._enqueue(rows)
 
     def request_recorder(self) -> RequestRecorder | None:
-        """A `SqliteRequestRecorder`, unless a subclass replaced `export` or `on_start`."""
+        """`SqliteRequestRecorder.record`, unless a subclass replaced `export` or `on_start`."""
         # PERF: it builds the row of a request span nobody touched from its fields,
         # without a Span object: the same row `export()` writes for that span. The
         # row alone is queued (no (row, events, links) wrapper); its length tells
         # the writer it is a request row.
         if not self._own_export(SqliteTracer):
             return None
-        return SqliteRequestRecorder(self, self._request_texts, self._request_text)
+        return SqliteRequestRecorder(self, self._request_texts, self._request_text).record
 
     def _request_text(self, key: RequestKey) -> tuple[str, str]:
         # PERF: the same few paths and clients over and over: the stored path and
