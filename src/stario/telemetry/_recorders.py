@@ -118,21 +118,10 @@ class SqliteRequestRecorder:
         if texts is None:
             texts = self._make_texts(key)
         trace_id = new_trace_id()
-        # The parameters of the tracer's request row: span_id, trace_id, name,
-        # start_ns, end_ns, duration_ns, request_method, request_path,
+        # The parameters of the tracer's request row: span_id, trace_id, start_ns,
+        # end_ns, request_method (also the name), request_path,
         # response_status_code, attributes_json.
-        row = (
-            trace_id[:16],
-            trace_id,
-            method,
-            start_ns,
-            end_ns,
-            end_ns - start_ns,
-            method,
-            texts[0],
-            status,
-            texts[1],
-        )
+        row = (trace_id[:16], trace_id, start_ns, end_ns, method, texts[0], status, texts[1])
         # PERF: QueuedTracer._enqueue inlined (the same rules); this runs per request.
         tracer = self._tracer
         queue = tracer._queue

@@ -42,11 +42,17 @@ DEFAULT_BATCH = 2048
 _INSERT_SPANS = """INSERT OR IGNORE INTO spans (span_id, trace_id, parent_id, depth, name,
     start_ns, end_ns, duration_ns, status, error, request_method, request_path,
     response_status_code, attributes_json) VALUES """
-_SPAN_VALUES = "(" + ", ".join("?" * 14) + ")"
-# A request span from the recorder: no parent, depth 0, status ok, no error. PERF:
-# those are literals, not parameters: binding None costs the sqlite3 module a failed
-# adapter lookup, several times the price of binding a string.
-_REQUEST_VALUES = "(?, ?, NULL, 0, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?)"
+# One VALUES row; {0}, {1} ... become the numbers of the row's parameters.
+_SPAN_VALUES = "(" + ", ".join(f"?{{{i}}}" for i in range(14)) + ")"
+# A request span from the recorder, whose row is (span_id, trace_id, start_ns,
+# end_ns, method, path, status code, attributes JSON): no parent, depth 0, status
+# ok, no error. PERF: those are literals, not parameters: binding None costs the
+# sqlite3 module a failed adapter lookup, several times the price of binding a
+# string. The method (also the span's name) is bound once and the duration is
+# computed here, not bound.
+_REQUEST_VALUES = (
+    "(?{0}, ?{1}, NULL, 0, ?{4}, ?{2}, ?{3}, ?{3} - ?{2}, 'ok', NULL, ?{4}, ?{5}, ?{6}, ?{7})"
+)
 _MAX_ROWS_PER_INSERT = 128
 _INSERT_EVENT = """INSERT OR IGNORE INTO span_events (span_id, seq, time_ns, name,
     attributes_json, body) VALUES (?, ?, ?, ?, ?, ?)"""
@@ -80,7 +86,7 @@ class _Rows:
 _Row = tuple[Any, ...]
 _SpanRows = tuple[_Row, tuple[_Row, ...], tuple[_Row, ...]]
 """One span as parameter rows: its `spans` row, its event rows and its link rows."""
-_REQUEST_PARAMS = 10
+_REQUEST_PARAMS = 8
 """The length of a request row from the recorder: the parameters of `_REQUEST_VALUES`."""
 _Item = _SpanRows | _Row
 """What the queue holds: a span's rows, or a request row (told apart by length)."""
@@ -311,20 +317,24 @@ def _insert(conn: sqlite3.Connection, values: str, rows: list[_Row]) -> None:
     # per row. Chunks are powers of two so only a few statements get prepared.
     if not rows:
         return
-    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0])
+    width = len(rows[0])
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
     most = min(_MAX_ROWS_PER_INSERT, 1 << (max(limit, 1).bit_length() - 1))
     done, total = 0, len(rows)
     while done < total:
         count = min(most, 1 << ((total - done).bit_length() - 1))
         chunk = rows[done : done + count]
-        conn.execute(_insert_sql(values, count), list(chain.from_iterable(chunk)))
+        conn.execute(_insert_sql(values, width, count), list(chain.from_iterable(chunk)))
         done += count
 
 
 @functools.cache
-def _insert_sql(values: str, rows: int) -> str:
-    """The INSERT statement for `rows` rows of `values` at once."""
-    return _INSERT_SPANS + ", ".join([values] * rows)
+def _insert_sql(values: str, width: int, rows: int) -> str:
+    """The INSERT statement for `rows` rows of `values`, each with `width` parameters."""
+    numbered = (
+        values.format(*range(row * width + 1, row * width + width + 1)) for row in range(rows)
+    )
+    return _INSERT_SPANS + ", ".join(numbered)
 
 
 def _span_rows(span: Span) -> _SpanRows:
