@@ -536,3 +536,43 @@ def test_forked_child_writes_with_its_own_connection(path: Path) -> None:
     tracer.close()
     assert sorted(names(path)) == ["child", "parent", "parent again"]
     assert status(path)["spans_written"] == 3
+
+
+def test_spans_with_and_without_null_columns_in_one_batch_keep_every_value(path: Path) -> None:
+    tracer = SqliteTracer(path)
+    root = tracer.start(
+        "GET",
+        attributes={"request.method": "GET", "request.path": "/a", "response.status_code": 200},
+    )
+    child = root.step("db", {"rows": 3})
+    failed = child.step("query")
+    failed.fail("timeout")
+    reject = tracer.start("http.reject", attributes={"response.status_code": 431})
+    odd = tracer.start("odd", attributes={"request.path": "/only-path", "request.method": 7})
+    for span in (failed, child, root, reject, odd):
+        span.end(span.start_ns + 10)
+    tracer.close()
+    columns = ", ".join(SPAN_COLUMNS)
+    got = {row["name"]: row for row in read(path, f"SELECT {columns} FROM spans")}
+    assert set(got) == {"GET", "db", "query", "http.reject", "odd"}
+    for span in (failed, child, root, reject, odd):
+        row = got[span.name]
+        assert row["span_id"] == span.span_id
+        assert row["trace_id"] == span.trace_id
+        assert row["parent_id"] == span.parent_id
+        assert (row["start_ns"], row["end_ns"], row["duration_ns"]) == (
+            span.start_ns,
+            span.start_ns + 10,
+            10,
+        )
+        assert (row["status"], row["error"]) == (span.status, span.error)
+        assert json.loads(row["attributes_json"]) == span.attributes
+    nullable = ("parent_id", "error", "request_method", "request_path", "response_status_code")
+    assert {name: tuple(got[name][c] for c in nullable) for name in got} == {
+        "GET": (None, None, "GET", "/a", 200),
+        "db": (root.span_id, None, None, None, None),
+        "query": (child.span_id, "timeout", None, None, None),
+        "http.reject": (None, None, None, None, 431),
+        "odd": (None, None, None, "/only-path", None),
+    }
+    assert [got[name]["depth"] for name in ("GET", "db", "query")] == [0, 1, 2]

@@ -42,14 +42,18 @@ DEFAULT_BATCH = 2048
 _INSERT_SPANS = """INSERT OR IGNORE INTO spans (span_id, trace_id, parent_id, depth, name,
     start_ns, end_ns, duration_ns, status, error, request_method, request_path,
     response_status_code, attributes_json) VALUES """
-# One VALUES row; {0}, {1} ... become the numbers of the row's parameters.
-_SPAN_VALUES = "(" + ", ".join(f"?{{{i}}}" for i in range(14)) + ")"
-# A request span from the recorder, whose row is (span_id, trace_id, start_ns,
-# end_ns, method, path, status code, attributes JSON): no parent, depth 0, status
-# ok, no error. PERF: those are literals, not parameters: binding None costs the
+# Bits of a span row's shape: which of the columns that may be NULL are. PERF: a
+# NULL goes into the statement as a literal, not as a bound None, which costs the
 # sqlite3 module a failed adapter lookup, several times the price of binding a
-# string. The method (also the span's name) is bound once and the duration is
-# computed here, not bound.
+# string (a child span has four NULL columns). Rows are inserted by shape.
+_NULL_PARENT, _NULL_ERROR, _NULL_METHOD, _NULL_PATH, _NULL_CODE = 1, 2, 4, 8, 16
+_NULLABLE_COLUMNS = {2: _NULL_PARENT, 9: _NULL_ERROR, 10: _NULL_METHOD, 11: _NULL_PATH}
+_NULLABLE_COLUMNS[12] = _NULL_CODE
+# One VALUES row; {0}, {1} ... become the numbers of the row's parameters. A request
+# span from the recorder, whose row is (span_id, trace_id, start_ns, end_ns, method,
+# path, status code, attributes JSON): no parent, depth 0, status ok, no error,
+# written as literals. PERF: the method (also the span's name) is bound once and
+# the duration is computed here, not bound.
 _REQUEST_VALUES = (
     "(?{0}, ?{1}, NULL, 0, ?{4}, ?{2}, ?{3}, ?{3} - ?{2}, 'ok', NULL, ?{4}, ?{5}, ?{6}, ?{7})"
 )
@@ -77,15 +81,16 @@ _inherited: list[sqlite3.Connection] = []
 class _Rows:
     """One batch of spans, turned into parameter rows for the three tables."""
 
-    spans: list[tuple[Any, ...]] = field(default_factory=list)
+    spans: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # by shape
     requests: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     links: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 _Row = tuple[Any, ...]
-_SpanRows = tuple[_Row, tuple[_Row, ...], tuple[_Row, ...]]
-"""One span as parameter rows: its `spans` row, its event rows and its link rows."""
+_SpanRows = tuple[int, _Row, tuple[_Row, ...], tuple[_Row, ...]]
+"""One span as parameter rows: the shape and values of its `spans` row (see
+`_span_values`), its event rows and its link rows."""
 _REQUEST_PARAMS = 8
 """The length of a request row from the recorder: the parameters of `_REQUEST_VALUES`."""
 _Item = _SpanRows | _Row
@@ -204,13 +209,17 @@ class SqliteTracer(QueuedTracer[_Item]):
             if len(item) == _REQUEST_PARAMS:
                 rows.requests.append(item)
                 continue
-            span_row, events, links = cast(_SpanRows, item)
-            rows.spans.append(span_row)
+            shape, span_row, events, links = cast(_SpanRows, item)
+            shaped = rows.spans.get(shape)
+            if shaped is None:
+                rows.spans[shape] = [span_row]
+            else:
+                shaped.append(span_row)
             if events:
                 rows.events.extend(events)
             if links:
                 rows.links.extend(links)
-        count = len(rows.spans) + len(rows.requests)
+        count = _span_count(rows)
         if count and not self._store(rows):
             self._count_dropped(count)
 
@@ -238,11 +247,12 @@ class SqliteTracer(QueuedTracer[_Item]):
         if self._conn is None:
             self._conn = self.connect()
         conn = self._conn
-        count = len(rows.spans) + len(rows.requests)
+        count = _span_count(rows)
         dropped, errors = self.dropped, self.writer_errors
         conn.execute("BEGIN IMMEDIATE")
         try:
-            _insert(conn, _SPAN_VALUES, rows.spans)
+            for shape, shaped in rows.spans.items():
+                _insert(conn, _span_values(shape), shaped)
             _insert(conn, _REQUEST_VALUES, rows.requests)
             conn.executemany(_INSERT_EVENT, rows.events)
             conn.executemany(_INSERT_LINK, rows.links)
@@ -337,6 +347,24 @@ def _insert_sql(values: str, width: int, rows: int) -> str:
     return _INSERT_SPANS + ", ".join(numbered)
 
 
+def _span_count(rows: _Rows) -> int:
+    return sum(len(shaped) for shaped in rows.spans.values()) + len(rows.requests)
+
+
+@functools.cache
+def _span_values(shape: int) -> str:
+    """The VALUES row of a span row of `shape`: NULL for its NULL columns."""
+    parts: list[str] = []
+    bound = 0
+    for column in range(14):
+        if shape & _NULLABLE_COLUMNS.get(column, 0):
+            parts.append("NULL")
+        else:
+            parts.append(f"?{{{bound}}}")
+            bound += 1
+    return "(" + ", ".join(parts) + ")"
+
+
 def _span_rows(span: Span) -> _SpanRows:
     attrs = span.attributes
     start_ns = span.start_ns
@@ -354,28 +382,45 @@ def _span_rows(span: Span) -> _SpanRows:
     name = span.name
     error = span.error
     attributes = _attributes(attrs)
-    # PERF: nearly every string is ASCII: checking that inline skips a call to
-    # _text() per column.
-    row = (
-        span.span_id,
-        span.trace_id,
-        span.parent_id,
+    # The row holds the values of the columns that are not NULL, in column order;
+    # `shape` says which are. PERF: nearly every string is ASCII: checking that
+    # inline skips a call to _text() per column.
+    shape = 0
+    parent = span.parent_id
+    if parent is None:
+        shape = _NULL_PARENT
+        row: list[object] = [span.span_id, span.trace_id]
+    else:
+        row = [span.span_id, span.trace_id, parent]
+    row += (
         span._depth,
         name if name.isascii() else _text(name),
         start_ns,
         end_ns,
         duration,
         span.status,
-        None if error is None else _text(error),
-        _text(method) if isinstance(method, str) else None,
-        (path if path.isascii() else _text(path)) if isinstance(path, str) else None,
-        code if type(code) is int and _INT64_MIN <= code <= _INT64_MAX else None,
-        attributes if attributes.isascii() else _text(attributes),
     )
+    if error is None:
+        shape |= _NULL_ERROR
+    else:
+        row.append(_text(error))
+    if isinstance(method, str):
+        row.append(_text(method))
+    else:
+        shape |= _NULL_METHOD
+    if isinstance(path, str):
+        row.append(path if path.isascii() else _text(path))
+    else:
+        shape |= _NULL_PATH
+    if type(code) is int and _INT64_MIN <= code <= _INT64_MAX:
+        row.append(code)
+    else:
+        shape |= _NULL_CODE
+    row.append(attributes if attributes.isascii() else _text(attributes))
     # PERF: most spans have neither events nor links; skip building empty tuples.
     if not span.events and not span.links:
-        return row, (), ()
-    return row, _event_rows(span), _link_rows(span)
+        return shape, tuple(row), (), ()
+    return shape, tuple(row), _event_rows(span), _link_rows(span)
 
 
 def _event_rows(span: Span) -> tuple[_Row, ...]:
