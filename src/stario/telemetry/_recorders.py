@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol, TypeAlias, final
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final
 
 from ._ids import new_trace_id
 
 __all__ = ["JsonRequestRecorder", "QueueOwner", "RequestKey", "SqliteRequestRecorder"]
+
+T = TypeVar("T")
 
 RequestKey: TypeAlias = tuple[str, str, int, str, str]
 """A request span's path, client address, status code, method and HTTP version."""
@@ -35,73 +37,39 @@ class QueueOwner(Protocol):
     def _wake(self) -> None: ...
 
 
-@final
-class JsonRequestRecorder:
-    """Writes a request span's NDJSON line from its fields (`record`) and queues it."""
+class _Recorder(Generic[T]):
+    """What both recorders share: the tracer they feed and what they remember by key."""
 
     def __init__(
-        self,
-        tracer: QueueOwner,
-        tails: dict[RequestKey, str],
-        make_tail: Callable[[RequestKey], str],
+        self, tracer: QueueOwner, remembered: dict[RequestKey, T], make: Callable[[RequestKey], T]
     ) -> None:
         self._tracer = tracer
-        # The end of the line, from the status on, by request key: a server answers
-        # the same few paths to the same few clients over and over.
-        self._tails = tails
-        self._make_tail = make_tail
+        # By request key: a server answers the same few paths to the same few clients
+        # over and over, so the parts of a span that depend only on those are kept.
+        self._remembered = remembered
+        self._make = make
         self._max_queue = tracer.max_queue
         self._batch_size = tracer.batch_size
 
-    def record(
-        self,
-        method: str,
-        path: str,
-        version: str,
-        client: str,
-        status: int,
-        start_ns: int,
-        end_ns: int,
-    ) -> None:
-        key = (path, client, status, method, version)
-        tail = self._tails.get(key)
-        if tail is None:
-            tail = self._make_tail(key)
-        trace_id = new_trace_id()
-        # The method comes from the parser, which lets only HTTP tokens through:
-        # nothing in it needs escaping.
-        line = (
-            f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":"{method}",'
-            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}'
-        )
-        # PERF: QueuedTracer._enqueue inlined (the same rules); this runs per request.
+    def _offer(self, item: object) -> None:
+        """Queue ``item`` by the rules of `QueuedTracer._enqueue`, without calling it."""
         tracer = self._tracer
         queue = tracer._queue
         if not tracer._accepting or len(queue) >= self._max_queue:
-            tracer._enqueue_slow(line)
+            tracer._enqueue_slow(item)
             return
-        queue.append(line)
+        queue.append(item)
         size = len(queue)
         if size == 1 or size == self._batch_size:
             tracer._wake()
 
 
 @final
-class SqliteRequestRecorder:
-    """Builds a request span's row of the `spans` table from its fields (`record`), queues it."""
+class JsonRequestRecorder(_Recorder[str]):
+    """Writes a request span's NDJSON line from its fields (`record`) and queues it.
 
-    def __init__(
-        self,
-        tracer: QueueOwner,
-        texts: dict[RequestKey, tuple[str, str]],
-        make_texts: Callable[[RequestKey], tuple[str, str]],
-    ) -> None:
-        self._tracer = tracer
-        # The stored path and attributes JSON by request key (see JsonRequestRecorder).
-        self._texts = texts
-        self._make_texts = make_texts
-        self._max_queue = tracer.max_queue
-        self._batch_size = tracer.batch_size
+    It remembers the end of the line, from the status on, by request key.
+    """
 
     def record(
         self,
@@ -114,21 +82,41 @@ class SqliteRequestRecorder:
         end_ns: int,
     ) -> None:
         key = (path, client, status, method, version)
-        texts = self._texts.get(key)
+        tail = self._remembered.get(key)
+        if tail is None:
+            tail = self._make(key)
+        trace_id = new_trace_id()
+        # The method comes from the parser, which lets only HTTP tokens through:
+        # nothing in it needs escaping.
+        self._offer(
+            f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":"{method}",'
+            f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}'
+        )
+
+
+@final
+class SqliteRequestRecorder(_Recorder[tuple[str, str]]):
+    """Builds a request span's row of the `spans` table from its fields (`record`), queues it.
+
+    It remembers the stored path and attributes JSON by request key.
+    """
+
+    def record(
+        self,
+        method: str,
+        path: str,
+        version: str,
+        client: str,
+        status: int,
+        start_ns: int,
+        end_ns: int,
+    ) -> None:
+        key = (path, client, status, method, version)
+        texts = self._remembered.get(key)
         if texts is None:
-            texts = self._make_texts(key)
+            texts = self._make(key)
         trace_id = new_trace_id()
         # The parameters of the tracer's request row: span_id, trace_id, start_ns,
         # end_ns, request_method (also the name), request_path,
         # response_status_code, attributes_json.
-        row = (trace_id[:16], trace_id, start_ns, end_ns, method, texts[0], status, texts[1])
-        # PERF: QueuedTracer._enqueue inlined (the same rules); this runs per request.
-        tracer = self._tracer
-        queue = tracer._queue
-        if not tracer._accepting or len(queue) >= self._max_queue:
-            tracer._enqueue_slow(row)
-            return
-        queue.append(row)
-        size = len(queue)
-        if size == 1 or size == self._batch_size:
-            tracer._wake()
+        self._offer((trace_id[:16], trace_id, start_ns, end_ns, method, texts[0], status, texts[1]))
