@@ -336,3 +336,24 @@ def test_recorders_drop_after_close_and_write_everything_before(tmp_path: Path) 
             "count(DISTINCT request_path) FROM spans"
         ).fetchone()
     assert rows == (3000, 3000, 1_500, 1_500, 7)
+
+
+class _BrokenRecorderTracer(MemoryTracer):
+    """A custom tracer whose request recorder raises on every request."""
+
+    def request_recorder(self) -> RequestRecorder | None:
+        def record(*fields: object) -> None:
+            raise RuntimeError("sink is gone")
+
+        return record
+
+
+async def test_a_recorder_that_raises_costs_a_counter_not_the_connection() -> None:
+    tracer = _BrokenRecorderTracer()
+    async with serving(make_app(), tracer=tracer) as port:
+        # One keep-alive connection: the second request is answered too.
+        statuses = await fetch(port, "/same", "/same", "/same?touch")
+    assert statuses == [b"HTTP/1.1 200 OK"] * 3
+    assert tracer.export_errors == 2
+    # The request that asked for its span still got one, through export().
+    assert [span.name for span in tracer.spans if span.name == "GET"] == ["GET"]

@@ -23,7 +23,7 @@ from stario.http.parser import END, Reject, RequestHead, RequestParser
 from stario.http.proxy import trust_for
 from stario.http.wire import reason_phrase
 from stario.request import Request
-from stario.telemetry import NOOP_SPAN, NoopTracer, RequestRecorder, Span, Tracer
+from stario.telemetry import NOOP_SPAN, BaseTracer, NoopTracer, RequestRecorder, Span, Tracer
 from stario.writer import Writer
 
 __all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
@@ -336,24 +336,35 @@ class Connection(asyncio.Protocol):
         finally:
             span = ex.span
             if span is None:  # nobody asked for it: the recorder writes it from fields
-                head, req = ex.head, ex.request
-                assert self._recorder is not None
-                assert head is not None
-                assert req is not None
-                self._recorder(
-                    head.method,
-                    req.path,
-                    head.version,
-                    req.client,  # the forwarded one when trusted
-                    writer.status_code,
-                    ex.start_ns,
-                    _time_ns(),
-                )
+                self._record(ex, writer.status_code)
             elif span is not NOOP_SPAN:
                 if span.recording:
                     span.attr("response.status_code", writer.status_code)
                 span.end()
             writer.detach()
+
+    def _record(self, ex: Exchange, status: int) -> None:
+        """Hand the request span of ``ex``, which nobody asked for, to the recorder."""
+        head, req = ex.head, ex.request
+        assert self._recorder is not None
+        assert head is not None
+        assert req is not None
+        try:
+            self._recorder(
+                head.method,
+                req.path,
+                head.version,
+                req.client,  # the forwarded one when trusted
+                status,
+                ex.start_ns,
+                _time_ns(),
+            )
+        except Exception:
+            # A broken tracer costs a counter, never a request or the connection: the
+            # same rule as BaseTracer applies to export().
+            tracer = self._tracer
+            if isinstance(tracer, BaseTracer):
+                tracer.export_errors += 1
 
     def exchange_finished(self, ex: Exchange) -> None:
         """The response of ``ex`` is complete: serve the next request or close."""

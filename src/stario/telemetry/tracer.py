@@ -55,7 +55,7 @@ class BaseTracer(ABC):
     """
 
     export_errors: int = 0
-    """How many `export()` calls raised."""
+    """How many `export()` calls, and calls of the request recorder, raised."""
 
     def start(
         self,
@@ -102,7 +102,8 @@ class BaseTracer(ABC):
         ``request.method``, ``request.path``, ``http.version``, ``client.address``
         and ``response.status_code`` in that order. The method and version are as
         the parser let them through (an HTTP token, ``1.0`` or ``1.1``). Tracers
-        that watch spans begin (`on_start`) must return None.
+        that watch spans begin (`on_start`) must return None. An exception the
+        recorder raises is counted in `export_errors`, like one from `export()`.
         """
         return None
 
