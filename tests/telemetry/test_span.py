@@ -42,13 +42,17 @@ def test_ids_are_unique() -> None:
 
 
 def test_span_ids_count_up_and_a_trace_id_starts_with_its_root_span_id() -> None:
-    spans = [Span(None, "s") for _ in range(3)]
+    # 600 in a row: the counting crosses at least two changes of the 14 leading digits
+    spans = [Span(None, "s") for _ in range(600)]
     numbers = [int(s.span_id, 16) for s in spans]
-    assert numbers[1] - numbers[0] == numbers[2] - numbers[1] == 1
+    assert numbers == list(range(numbers[0], numbers[0] + 600))
     for span in spans:
+        assert HEX16.match(span.span_id)
         assert span.trace_id[:16] == span.span_id
+        child = span.step("child")
+        assert int(child.span_id, 16) > int(span.span_id, 16)
     # the right half is random: 64 bits that differ between traces
-    assert len({s.trace_id[16:] for s in spans}) == 3
+    assert len({s.trace_id[16:] for s in spans}) == 600
 
 
 _FORK_SCRIPT = """
