@@ -27,11 +27,12 @@ _RANDOM_HEX_POOL: Final = 4096
 class _Sequence:
     """This process's ids (a random start and a serial added to it) and random bits."""
 
+    base: int
+    serial: Callable[[], int]
+    pool: str
+    taken: int
+
     def __init__(self) -> None:
-        self.base = 0
-        self.serial: Callable[[], int] = itertools.count(1).__next__
-        self.pool = ""
-        self.taken = 0
         self.reset()
 
     def reset(self) -> None:

@@ -3,7 +3,8 @@
 A request span that neither the handler nor middleware touched reaches its tracer
 as plain fields (see `BaseTracer.request_recorder`). The recorders here turn those
 fields into what the tracer's writer thread takes, a JSON line or an SQLite row,
-and queue it. They run once per request on the event loop, so they are part of
+and queue it with `offer`, which `QueuedTracer` uses for every other span too.
+They run once per request on the event loop, so they are part of
 the optional compiled build (see "A compiled build" in docs/server.md), and the
 tracers they feed stay plain classes that users can subclass.
 """
@@ -16,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final
 
 from ._ids import new_trace_id
 
-__all__ = ["JsonRequestRecorder", "QueueOwner", "RequestKey", "SqliteRequestRecorder"]
+__all__ = ["JsonRequestRecorder", "QueueOwner", "RequestKey", "SqliteRequestRecorder", "offer"]
 
 T = TypeVar("T")
 
@@ -37,8 +38,27 @@ class QueueOwner(Protocol):
     def _wake(self) -> None: ...
 
 
+def offer(tracer: QueueOwner, item: object, max_queue: int, batch_size: int) -> None:
+    """Queue ``item`` for the writer of ``tracer`` (`QueuedTracer._enqueue`).
+
+    PERF: the common path takes no lock. deque.append is atomic, and waking the
+    writer for every span would hand the interpreter lock back and forth between
+    the event loop and the writer thread on each request; the writer is woken only
+    when work appears and when a full batch is ready. Everything else (the writer
+    not started yet, the tracer closing, a full queue) goes through the lock.
+    """
+    queue = tracer._queue
+    if not tracer._accepting or len(queue) >= max_queue:
+        tracer._enqueue_slow(item)
+        return
+    queue.append(item)
+    size = len(queue)
+    if size == 1 or size == batch_size:
+        tracer._wake()
+
+
 class _Recorder(Generic[T]):
-    """What both recorders share: the tracer they feed and what they remember by key."""
+    """What both recorders share: the tracer they feed (see `offer`) and what they remember."""
 
     def __init__(
         self, tracer: QueueOwner, remembered: dict[RequestKey, T], make: Callable[[RequestKey], T]
@@ -50,18 +70,6 @@ class _Recorder(Generic[T]):
         self._make = make
         self._max_queue = tracer.max_queue
         self._batch_size = tracer.batch_size
-
-    def _offer(self, item: object) -> None:
-        """Queue ``item`` by the rules of `QueuedTracer._enqueue`, without calling it."""
-        tracer = self._tracer
-        queue = tracer._queue
-        if not tracer._accepting or len(queue) >= self._max_queue:
-            tracer._enqueue_slow(item)
-            return
-        queue.append(item)
-        size = len(queue)
-        if size == 1 or size == self._batch_size:
-            tracer._wake()
 
 
 @final
@@ -88,10 +96,11 @@ class JsonRequestRecorder(_Recorder[str]):
         trace_id = new_trace_id()
         # The method comes from the parser, which lets only HTTP tokens through:
         # nothing in it needs escaping.
-        self._offer(
+        line = (
             f'{{"trace_id":"{trace_id}","span_id":"{trace_id[:16]}","name":"{method}",'
             f'"start_ns":{start_ns},"end_ns":{end_ns},"duration_ns":{end_ns - start_ns}{tail}'
         )
+        offer(self._tracer, line, self._max_queue, self._batch_size)
 
 
 @final
@@ -119,4 +128,5 @@ class SqliteRequestRecorder(_Recorder[tuple[str, str]]):
         # The parameters of the tracer's request row: span_id, trace_id, start_ns,
         # end_ns, request_method (also the name), request_path,
         # response_status_code, attributes_json.
-        self._offer((trace_id[:16], trace_id, start_ns, end_ns, method, texts[0], status, texts[1]))
+        row = (trace_id[:16], trace_id, start_ns, end_ns, method, texts[0], status, texts[1])
+        offer(self._tracer, row, self._max_queue, self._batch_size)

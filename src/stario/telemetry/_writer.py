@@ -17,6 +17,7 @@ from collections import deque
 from typing import Generic, TypeVar
 
 from ._process import track
+from ._recorders import offer
 from .tracer import BaseTracer
 
 __all__ = ["QueuedTracer", "int_setting", "warn"]
@@ -70,19 +71,8 @@ class QueuedTracer(BaseTracer, Generic[T]):
         return self._dropped
 
     def _enqueue(self, item: T) -> None:
-        # PERF: the common path takes no lock. deque.append is atomic, and waking the
-        # writer for every span would hand the interpreter lock back and forth
-        # between the event loop and the writer thread on each request; the writer
-        # is woken only when work appears and when a full batch is ready.
-        # The request recorders of `_recorders` follow the same rules.
-        queue = self._queue
-        if not self._accepting or len(queue) >= self.max_queue:
-            self._enqueue_slow(item)
-            return
-        queue.append(item)
-        size = len(queue)
-        if size == 1 or size == self.batch_size:
-            self._wake()
+        # The request recorders queue through the same function.
+        offer(self, item, self.max_queue, self.batch_size)
 
     def _enqueue_slow(self, item: T) -> None:
         with self._cond:

@@ -47,8 +47,13 @@ _INSERT_SPANS = """INSERT OR IGNORE INTO spans (span_id, trace_id, parent_id, de
 # sqlite3 module a failed adapter lookup, several times the price of binding a
 # string (a child span has four NULL columns). Rows are inserted by shape.
 _NULL_PARENT, _NULL_ERROR, _NULL_METHOD, _NULL_PATH, _NULL_CODE = 1, 2, 4, 8, 16
-_NULLABLE_COLUMNS = {2: _NULL_PARENT, 9: _NULL_ERROR, 10: _NULL_METHOD, 11: _NULL_PATH}
-_NULLABLE_COLUMNS[12] = _NULL_CODE
+_NULLABLE_COLUMNS = {
+    2: _NULL_PARENT,
+    9: _NULL_ERROR,
+    10: _NULL_METHOD,
+    11: _NULL_PATH,
+    12: _NULL_CODE,
+}
 # One VALUES row; {0}, {1} ... become the numbers of the row's parameters. A request
 # span from the recorder, whose row is (span_id, trace_id, start_ns, end_ns, method,
 # path, status code, attributes JSON): no parent, depth 0, status ok, no error,
