@@ -17,7 +17,14 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final
 
 from ._ids import new_trace_id
 
-__all__ = ["JsonRequestRecorder", "QueueOwner", "RequestKey", "SqliteRequestRecorder", "offer"]
+__all__ = [
+    "JsonRequestRecorder",
+    "QueueOwner",
+    "Recorder",
+    "RequestKey",
+    "SqliteRequestRecorder",
+    "offer",
+]
 
 T = TypeVar("T")
 
@@ -57,7 +64,7 @@ def offer(tracer: QueueOwner, item: object, max_queue: int, batch_size: int) -> 
         tracer._wake()
 
 
-class _Recorder(Generic[T]):
+class Recorder(Generic[T]):
     """What both recorders share: the tracer they feed (see `offer`) and what they remember."""
 
     def __init__(
@@ -71,9 +78,22 @@ class _Recorder(Generic[T]):
         self._max_queue = tracer.max_queue
         self._batch_size = tracer.batch_size
 
+    def record(
+        self,
+        method: str,
+        path: str,
+        version: str,
+        client: str,
+        status: int,
+        start_ns: int,
+        end_ns: int,
+    ) -> None:
+        """Queue the request span with these fields (a `RequestRecorder`)."""
+        raise NotImplementedError
+
 
 @final
-class JsonRequestRecorder(_Recorder[str]):
+class JsonRequestRecorder(Recorder[str]):
     """Writes a request span's NDJSON line from its fields (`record`) and queues it.
 
     It remembers the end of the line, from the status on, by request key.
@@ -104,7 +124,7 @@ class JsonRequestRecorder(_Recorder[str]):
 
 
 @final
-class SqliteRequestRecorder(_Recorder[tuple[str, str]]):
+class SqliteRequestRecorder(Recorder[tuple[str, str]]):
     """Builds a request span's row of the `spans` table from its fields (`record`), queues it.
 
     It remembers the stored path and attributes JSON by request key.
