@@ -56,25 +56,43 @@ find_python() {
     return 1
 }
 
+# ensure_compiler PYTHON: a C compiler and PYTHON's headers, installed from apt when
+# missing and we may (Debian's own python3 keeps its headers in python3-dev).
+ensure_compiler() {
+    local py="$1" packages=()
+    command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
+    "$py" -c 'import os, sys, sysconfig
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)' \
+        || packages+=(python3-dev)
+    [ "${#packages[@]}" -gt 0 ] || return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "==> installing ${packages[*]} (apt)"
+        apt-get update -qq && apt-get install -y -qq "${packages[@]}" >/dev/null
+    fi
+}
+
 # make_compiled_venv PYTHON DIR EXTRAS: a virtual environment with stario installed from a
-# wheel whose per-request modules are compiled with mypyc (not editable: the compiled
-# modules must match the sources they were built from). Fails without a C compiler.
+# wheel whose per-request modules are compiled with mypyc (not editable: editable installs
+# are never compiled). STARIO_COMPILE=1 turns a failed compilation into a failed build
+# instead of the pure-Python fallback.
 make_compiled_venv() {
     local py="$1" dir="$2" extras="$3" wheels
     ensure_venv_support "$py"
+    ensure_compiler "$py"
     if [ ! -x "$dir/bin/python" ]; then
         echo "==> creating $dir with $("$py" --version)"
         "$py" -m venv "$dir"
     fi
     "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     wheels="$(mktemp -d)"
-    # Built from a copy: the mypyc hook leaves compiled modules beside the sources it
-    # compiled, which would then shadow the sources of an editable install.
+    # Built from a copy: while mypyc runs, the build hook moves pyproject.toml aside and
+    # writes compiled modules beside the sources, which the test run must not see.
     mkdir "$wheels/project"
-    cp -r "$ROOT/pyproject.toml" "$ROOT/README.md" "$ROOT/src" "$wheels/project/"
+    cp -r "$ROOT/pyproject.toml" "$ROOT/hatch_build.py" "$ROOT/README.md" "$ROOT/src" \
+        "$wheels/project/"
     find "$wheels/project/src" \( -name "*.so" -o -name __pycache__ \) -prune -exec rm -rf {} +
     echo "==> building stario with mypyc for $("$dir/bin/python" --version)"
-    HATCH_BUILD_HOOK_ENABLE_MYPYC=true "$dir/bin/python" -m pip wheel -q \
+    STARIO_COMPILE=1 "$dir/bin/python" -m pip wheel -q \
         --disable-pip-version-check --no-deps -w "$wheels" "$wheels/project" \
         || { rm -rf "$wheels"; return 1; }
     echo "==> installing compiled stario[$extras] into $dir"

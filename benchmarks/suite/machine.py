@@ -73,11 +73,9 @@ def machine_section(load_start: str) -> str:
 
 def stario_build() -> str:
     """Whether the stario under test runs its per-request modules compiled (mypyc)."""
-    import stario.http.connection as connection
+    from stario.cli.main import build
 
-    if connection.__file__ and not connection.__file__.endswith(".py"):
-        return "per-request modules compiled with mypyc"
-    return "pure Python"
+    return build()
 
 
 def software_section(targets: list[Target]) -> str:

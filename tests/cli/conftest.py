@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from tests.children import STARIO_PATH
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +33,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def child_env() -> dict[str, str]:
-    """The environment for a ``python -m stario`` subprocess run from the source tree."""
+    """The environment for a ``python -m stario`` subprocess that imports our stario."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARIO_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [STARIO_PATH, env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     return env

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stario.cli import OPTIONS, main
-from stario.cli.main import version
+from stario.cli.main import build, version
 
 TIMEOUT = 30
 
@@ -31,7 +31,14 @@ def test_version_prints_name_and_version(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out == f"stario {version()}\n"
+    assert capsys.readouterr().out == f"stario {version()} ({build()})\n"
+
+
+def test_version_says_which_build_runs() -> None:
+    import stario.http.connection as connection
+
+    compiled = not connection.__file__.endswith(".py")
+    assert build() == ("compiled with mypyc" if compiled else "pure Python")
 
 
 def test_version_from_python_m(child_env: dict[str, str], tmp_path: Path) -> None:
@@ -39,6 +46,7 @@ def test_version_from_python_m(child_env: dict[str, str], tmp_path: Path) -> Non
     assert done.returncode == 0
     assert done.stdout.startswith("stario ")
     assert done.stdout.split()[1][0].isdigit()
+    assert done.stdout.rstrip().endswith(f"({build()})")
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+from tests.children import STARIO_PATH
+
 BOUND = 15.0  # seconds; a generous upper bound for any single wait
 _LISTENING = re.compile(r"stario: listening on http://127\.0\.0\.1:(\d+)")
 
@@ -28,7 +29,7 @@ _LISTENING = re.compile(r"stario: listening on http://127\.0\.0\.1:(\d+)")
 def child_env() -> dict[str, str]:
     """The environment for a child that imports stario from this source tree."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARIO_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [STARIO_PATH, env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # never leave __pycache__ in examples/
     return env

@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 import pytest_asyncio
 
+from tests.children import STARIO_PATH
 from tests.e2e.live import StderrLines
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Page
 
 REPO = Path(__file__).resolve().parents[2]
-SRC = REPO / "src"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -203,9 +203,9 @@ class ServerProcess:
 
 
 def server_env(extra: Mapping[str, str], pythonpath: Sequence[Path]) -> dict[str, str]:
-    """The child's environment: ours without ``STARIO_*``, stario from this tree, `extra`."""
+    """The child's environment: ours without ``STARIO_*``, this process's stario, `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARIO_")}
-    paths = [str(SRC), *(str(p) for p in pythonpath), env.get("PYTHONPATH", "")]
+    paths = [STARIO_PATH, *(str(p) for p in pythonpath), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # never leave __pycache__ in examples/

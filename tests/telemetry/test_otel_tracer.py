@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,9 +33,9 @@ from stario.context import Context
 from stario.server import Server
 from stario.telemetry import OtelTracer, Span
 from stario.writer import Writer
+from tests.children import STARIO_PATH
 
 BOUND = 10.0  # seconds; a generous upper bound for any single wait
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 @pytest.fixture(autouse=True)
@@ -446,7 +445,7 @@ def test_import_works_without_opentelemetry_and_construction_explains() -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONPATH": SRC, "PATH": ""},
+        env={"PYTHONPATH": STARIO_PATH, "PATH": ""},
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -467,7 +466,7 @@ def test_importing_stario_does_not_load_opentelemetry() -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONPATH": SRC, "PATH": ""},
+        env={"PYTHONPATH": STARIO_PATH, "PATH": ""},
         check=False,
     )
     assert done.returncode == 0, done.stderr

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from stario.telemetry.tty import is_terminal
+from tests.children import STARIO_PATH
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX pseudo-terminals"),
 ]
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 BOUND = 20.0  # seconds; an upper bound for the whole child run, never reached when passing
 ESC = b"\x1b"
 
@@ -120,7 +120,7 @@ def child_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith("STARIO_") and k not in ("NO_COLOR", "FORCE_COLOR")
     }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [STARIO_PATH, env.get("PYTHONPATH")]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["TERM"] = "xterm-256color"
     env.update(extra)

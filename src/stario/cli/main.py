@@ -29,7 +29,7 @@ from .options import (
 )
 from .tracers import TracerError, check_tracer_spec, make_tracer
 
-__all__ = ["Invocation", "build_config", "build_parser", "main", "parse", "version"]
+__all__ = ["Invocation", "build", "build_config", "build_parser", "main", "parse", "version"]
 
 _APP_HELP = (
     "where bootstrap lives, e.g. main:bootstrap; MODULE is imported with the current "
@@ -64,6 +64,17 @@ def version() -> str:
         return str(getattr(stario, "__version__", "0+unknown"))
 
 
+def build() -> str:
+    """How the installed per-request modules run: compiled with mypyc, or pure Python."""
+    from importlib.util import find_spec
+
+    spec = find_spec("stario.http.connection")
+    origin = spec.origin if spec is not None else None
+    if origin is not None and not origin.endswith(".py"):
+        return "compiled with mypyc"
+    return "pure Python"
+
+
 class _Parser(argparse.ArgumentParser):
     # argparse prints usage and exits; we want one line and a testable exception.
     def error(self, message: str) -> NoReturn:
@@ -77,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a stario app on its built-in HTTP/1.1 server.",
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"stario {version()}")
+    parser.add_argument("--version", action="version", version=f"stario {version()} ({build()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = _add_command(commands, "serve", "serve the app", _SERVE_DESCRIPTION)
     serve.add_argument("--check", action="store_true", help=_CHECK_HELP)
