@@ -8,7 +8,6 @@ without a C compiler: mypyc gets as far as calling the compiler, which then fail
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,21 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import project_copy
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 BOUND = 240.0  # seconds for one build; a compiled one takes about 30
-
-
-def project_copy(tmp_path: Path) -> Path:
-    dest = tmp_path / "project"
-    dest.mkdir()
-    for name in ("pyproject.toml", "hatch_build.py", "README.md"):
-        shutil.copy2(REPO / name, dest / name)
-    shutil.copytree(
-        REPO / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.so")
-    )
-    return dest
 
 
 def build(project: Path, out: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +49,7 @@ def leftovers(project: Path) -> list[str]:
 
 
 def test_without_a_compiler_the_wheel_is_pure_python_and_says_why(tmp_path: Path) -> None:
-    project, out = project_copy(tmp_path), tmp_path / "out"
+    project, out = project_copy(tmp_path / "project"), tmp_path / "out"
     done = build(project, out, CC="/bin/false")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     names = wheel_names(out)
@@ -75,7 +64,7 @@ def test_without_a_compiler_the_wheel_is_pure_python_and_says_why(tmp_path: Path
 
 
 def test_stario_compile_1_makes_a_failed_compilation_fail_the_build(tmp_path: Path) -> None:
-    project, out = project_copy(tmp_path), tmp_path / "out"
+    project, out = project_copy(tmp_path / "project"), tmp_path / "out"
     done = build(project, out, CC="/bin/false", STARIO_COMPILE="1")
     assert done.returncode != 0
     assert not list(out.glob("*.whl"))
@@ -84,7 +73,7 @@ def test_stario_compile_1_makes_a_failed_compilation_fail_the_build(tmp_path: Pa
 
 
 def test_stario_compile_0_builds_pure_python_without_running_mypyc(tmp_path: Path) -> None:
-    project, out = project_copy(tmp_path), tmp_path / "out"
+    project, out = project_copy(tmp_path / "project"), tmp_path / "out"
     done = build(project, out, STARIO_COMPILE="0")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert not [n for n in wheel_names(out) if n.endswith(".so")]
@@ -95,7 +84,7 @@ def test_stario_compile_0_builds_pure_python_without_running_mypyc(tmp_path: Pat
 
 
 def test_an_unknown_stario_compile_value_stops_the_build(tmp_path: Path) -> None:
-    project, out = project_copy(tmp_path), tmp_path / "out"
+    project, out = project_copy(tmp_path / "project"), tmp_path / "out"
     done = build(project, out, STARIO_COMPILE="maybe")
     assert done.returncode != 0
     assert "STARIO_COMPILE must be auto, 1 or 0, not 'maybe'" in done.stdout + done.stderr

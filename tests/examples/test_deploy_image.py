@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import project_copy
 from tests.e2e.live import port_free
 from tests.examples.test_deploy import DEPLOY_DIR, SERVE_CMD, instructions
 
 pytestmark = pytest.mark.slow
 
-REPO = DEPLOY_DIR.parents[1]
 BOUND = 30.0  # seconds for one process step; pip may download
 PIP_TIMEOUT = 300.0
 _NETWORK = ("Could not find a version", "No matching distribution", "Failed to establish")
@@ -78,8 +78,13 @@ def _dockerfile_env() -> dict[str, str]:
 def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     root = tmp_path_factory.mktemp("image")
     dist = root / "dist"
+    # Pure Python, as in the slim image (no C compiler); built from a copy of the tree.
+    project = project_copy(root / "project")
+    pure = {**os.environ, "STARIO_COMPILE": "0"}
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)], root
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(project)],
+        root,
+        pure,
     )
     [wheel] = dist.glob("stario-*.whl")
     venv = root / "venv"
