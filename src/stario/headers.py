@@ -14,7 +14,8 @@ RawHeaders = list[tuple[bytes, bytes]]
 _FORBIDDEN = frozenset("\r\n\x00")
 
 
-def _check(name: str, value: str) -> None:
+def check_header(name: str, value: str) -> None:
+    """Raise StarioError unless ``name: value`` is safe to put in a response head."""
     if not name or _FORBIDDEN.intersection(name) or ":" in name or " " in name:
         raise StarioError(
             f"invalid header name {name!r}",
@@ -120,7 +121,7 @@ class Headers:
 
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value``."""
-        _check(name, value)
+        check_header(name, value)
         key = name.lower()
         items = self._pairs()
         items[:] = [(n, v) for n, v in items if n != key]
@@ -128,7 +129,7 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a value (for headers that repeat, such as ``set-cookie``)."""
-        _check(name, value)
+        check_header(name, value)
         self._pairs().append((name.lower(), value))
 
     def setdefault(self, name: str, value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json as _stdlib_json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -22,8 +22,29 @@ class _Renderable(Protocol):
     def __html__(self) -> str: ...
 
 
-def _stdlib_dumps(value: Any) -> bytes:
-    return _stdlib_json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def _stdlib_dumps() -> Callable[[Any], bytes]:
+    """Compact UTF-8 JSON from the standard library's C encoder, built once.
+
+    ``json.dumps(value, separators=...)`` builds a new encoder on every call, which
+    costs more than encoding a small object. This keeps one, without the
+    circular-reference check (its shared bookkeeping would outlive a failed call), so a
+    cyclic value raises RecursionError instead of ValueError.
+    """
+    import json.encoder as stdlib_encoder
+
+    fallback = _stdlib_json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    # Not in the typing stubs; None on an interpreter without the _json accelerator.
+    make: Callable[..., Callable[[Any, int], Iterable[str]]] | None = getattr(
+        stdlib_encoder, "c_make_encoder", None
+    )
+    if make is None:
+        return lambda value: fallback.encode(value).encode("utf-8")
+    # Arguments: markers, default, string encoder, indent, key separator, item
+    # separator, sort_keys, skipkeys, allow_nan (as json.dumps' defaults).
+    encode = make(
+        None, fallback.default, stdlib_encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0)).encode("utf-8")
 
 
 def _pick_dumps() -> Callable[[Any], bytes]:
@@ -31,7 +52,7 @@ def _pick_dumps() -> Callable[[Any], bytes]:
     try:
         import orjson  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        return _stdlib_dumps
+        return _stdlib_dumps()
     return orjson.dumps  # type: ignore[no-any-return, unused-ignore]
 
 

@@ -7,7 +7,7 @@ from typing import Final, Protocol
 
 from stario.compression import Codec, Compression, StreamEncoder, mark_encoded
 from stario.errors import StarioError
-from stario.headers import Headers
+from stario.headers import Headers, check_header
 from stario.http.wire import CHUNKED_END, DATE, NO_BODY_STATUSES, encode_chunk, status_line
 
 __all__ = ["Sink", "Writer"]
@@ -21,6 +21,10 @@ _STREAM_SKIP = frozenset({"transfer-encoding", "connection"})
 _END_SKIP = _FRAMING - {"content-type"}
 # RFC 9110 §8.6: a 1xx or 204 response never carries Content-Length.
 _NO_CONTENT_SKIP = _STREAM_SKIP | {"content-length"}
+# Content types answered with so far, as checked header lines. PERF: a known type costs
+# one lookup, not a check, an encode and a format. Bounded, for types made from data.
+_TYPE_LINES: Final[dict[str, bytes]] = {}
+_TYPE_LINES_MAX: Final = 256
 
 
 class Sink(Protocol):
@@ -161,10 +165,7 @@ class Writer:
             self._whole(data, content_type)
             return
         # PERF: the common small answer, framed inline.
-        framing = b"content-type: %b\r\ncontent-length: %d\r\n" % (
-            content_type.encode("latin-1"),
-            len(data),
-        )
+        framing = _type_line(content_type) + b"content-length: %d\r\n" % len(data)
         head = self._head(status, framing, _FRAMING)
         self.started = self.completed = True
         self._sink.finish(head if self._head_only else head + data)
@@ -416,14 +417,31 @@ class _Shape:
         self.vary = vary
 
 
+def _type_line(content_type: str) -> bytes:
+    """The ``content-type`` line; StarioError for a type that could split the head."""
+    line = _TYPE_LINES.get(content_type)
+    if line is None:
+        # SECURITY: respond(body, "text/html\r\nset-cookie: ...") must not add a header.
+        check_header("content-type", content_type)
+        try:
+            line = b"content-type: " + content_type.encode("latin-1") + b"\r\n"
+        except UnicodeEncodeError:
+            raise StarioError(
+                f"content type {content_type!r} is not latin-1",
+                help="percent-encode or drop the characters outside latin-1",
+            ) from None
+        if len(_TYPE_LINES) < _TYPE_LINES_MAX:
+            _TYPE_LINES[content_type] = line
+    return line
+
+
 def _length_framing(content_type: str | None, length: int) -> bytes:
     """``content-type`` (when given) and ``content-length`` (when known, >= 0) lines."""
     if content_type is None:
         return b"content-length: %d\r\n" % length if length >= 0 else b""
-    ctype = content_type.encode("latin-1")
     if length < 0:
-        return b"content-type: %b\r\n" % ctype
-    return b"content-type: %b\r\ncontent-length: %d\r\n" % (ctype, length)
+        return _type_line(content_type)
+    return _type_line(content_type) + b"content-length: %d\r\n" % length
 
 
 def _parse_length(value: str) -> int:

@@ -1,0 +1,120 @@
+"""``responses.json``/``dumps`` and the content type every one-shot answer carries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stario import App, Context, Writer, responses
+from stario.testing import TestClient
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@given(JSON_VALUES)
+def test_dumps_writes_what_compact_json_dumps_writes(value: Any) -> None:
+    assert responses.dumps(value) == compact(value)
+
+
+def test_dumps_keeps_non_ascii_and_round_trips() -> None:
+    value = {"name": "Zoë", "emoji": "🙂", "n": [1, 2.5, None, True]}
+    out = responses.dumps(value)
+    assert "Zoë".encode() in out
+    assert json.loads(out) == value
+
+
+def serve(handler: Any) -> TestClient:
+    app = App()
+    app.get("/", handler)
+    return TestClient(app)
+
+
+def test_json_answers_with_the_encoded_value() -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        responses.json(w, {"id": 7, "tags": ["a", "b"]}, 201)
+
+    with serve(handler) as client:
+        answer = client.get("/")
+    assert answer.status_code == 201
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.content == b'{"id":7,"tags":["a","b"]}'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"when": object()}, {1, 2}],
+    ids=["unknown type", "set"],
+)
+def test_a_value_json_cannot_encode_is_a_500_and_later_answers_still_work(value: Any) -> None:
+    async def bad(c: Context, w: Writer) -> None:
+        responses.json(w, value)
+
+    async def good(c: Context, w: Writer) -> None:
+        responses.json(w, {"ok": True})
+
+    app = App()
+    app.get("/bad", bad)
+    app.get("/good", good)
+    with TestClient(app) as client:
+        assert client.get("/bad").status_code == 500
+        # A failed encoding leaves nothing behind that breaks the next one.
+        assert client.get("/good").content == b'{"ok":true}'
+        assert client.get("/bad").status_code == 500
+
+
+def test_a_cyclic_value_is_a_500() -> None:
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+
+    async def handler(c: Context, w: Writer) -> None:
+        responses.json(w, cyclic)
+
+    with serve(handler) as client:
+        assert client.get("/").status_code == 500
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain\r\nset-cookie: session=stolen", "text/html\nx-evil: 1", "text/plain\x00"],
+)
+def test_a_content_type_that_could_split_the_head_is_refused(content_type: str) -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"body", content_type)
+
+    with serve(handler) as client:
+        answer = client.get("/")
+    assert answer.status_code == 500
+    assert "set-cookie" not in answer.headers
+    assert "x-evil" not in answer.headers
+    assert answer.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_a_content_type_outside_latin_1_is_refused() -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"body", "text/plain; name=\u20ac")
+
+    with serve(handler) as client:
+        assert client.get("/").status_code == 500
+
+
+def test_many_distinct_content_types_all_arrive_intact() -> None:
+    # More types than the writer keeps lines for: each answer still carries its own.
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"x", f"application/x-kind-{c.req.query.get('n')}")
+
+    with serve(handler) as client:
+        for n in range(300):
+            answer = client.get(f"/?n={n}")
+            assert answer.headers["content-type"] == f"application/x-kind-{n}"
