@@ -165,8 +165,8 @@ class Writer:
             self._whole(data, content_type)
             return
         # PERF: the common small answer, framed inline.
-        framing = _type_line(content_type) + b"content-length: %d\r\n" % len(data)
-        head = self._head(status, framing, _FRAMING)
+        length = b"content-length: %d\r\n" % len(data)
+        head = self._head(status, length, _FRAMING, _type_line(content_type))
         self.started = self.completed = True
         self._sink.finish(head if self._head_only else head + data)
 
@@ -380,7 +380,9 @@ class Writer:
             return data
         return b""
 
-    def _head(self, status: int, extra: bytes, skip: frozenset[str]) -> bytes:
+    def _head(
+        self, status: int, extra: bytes, skip: frozenset[str], type_line: bytes = b""
+    ) -> bytes:
         headers = self._headers
         own = (
             b""
@@ -396,7 +398,7 @@ class Writer:
         else:
             end = b"\r\n"
         # PERF: one join of a tuple for the whole head.
-        return b"".join((status_line(status), own, extra, DATE.line(), end))
+        return b"".join((status_line(status), own, type_line, extra, DATE.line(), end))
 
     def _check_not_started(self) -> None:
         if self.started:
