@@ -88,3 +88,34 @@ def test_an_unknown_stario_compile_value_stops_the_build(tmp_path: Path) -> None
     done = build(project, out, STARIO_COMPILE="maybe")
     assert done.returncode != 0
     assert "STARIO_COMPILE must be auto, 1 or 0, not 'maybe'" in done.stdout + done.stderr
+
+
+def test_an_editable_install_is_never_compiled(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    child = {k: v for k, v in os.environ.items() if not k.startswith("STARIO_")}
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", str(venv)]
+    done = subprocess.run(
+        [*pip, "install", "-v", "--no-deps", "-e", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env={**child, "STARIO_COMPILE": "1"},  # even when compiling is demanded
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "editable install: the pure-Python sources are used as they are" in (
+        done.stdout + done.stderr
+    )
+    assert leftovers(project) == []
+    # The environment imports the project's sources themselves.
+    probe = "import importlib.util as u; print(u.find_spec('stario').origin)"
+    origin = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        check=True,
+    ).stdout.strip()
+    assert origin == str(project / "src" / "stario" / "__init__.py")
