@@ -16,7 +16,13 @@ _FORBIDDEN = frozenset("\r\n\x00")
 
 def check_header(name: str, value: str) -> None:
     """Raise StarioError unless ``name: value`` is safe to put in a response head."""
-    if not name or _FORBIDDEN.intersection(name) or ":" in name or " " in name:
+    if (
+        not name
+        or not name.isascii()
+        or _FORBIDDEN.intersection(name)
+        or ":" in name
+        or " " in name
+    ):
         raise StarioError(
             f"invalid header name {name!r}",
             help="header names are tokens: letters, digits and !#$%&'*+-.^_`|~",
@@ -26,6 +32,14 @@ def check_header(name: str, value: str) -> None:
             f"header {name!r} has a CR, LF or NUL in its value",
             help="strip or encode line breaks before putting user data in a header",
         )
+    if not value.isascii():
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise StarioError(
+                f"header {name!r} has characters outside latin-1 in its value",
+                help="percent-encode them (RFC 8187 for parameters) or keep to ASCII",
+            ) from None
 
 
 class Headers:

@@ -99,7 +99,8 @@ class Writer:
 
     ``headers`` may be changed until the head is sent (``started``). A body of known
     size goes out with ``content-length``; a streamed one is chunked (close-delimited
-    for HTTP/1.0 clients). HEAD requests and 1xx/204/304 answers never carry a body.
+    for HTTP/1.0 clients). HEAD requests and 204/304 answers never carry a body; a
+    status outside 200-599 raises ``StarioError``.
     With ``compression``, qualifying bodies are compressed for the client's
     ``Accept-Encoding`` (see ``stario.compression``); streamed ones are flushed per write.
     """
@@ -157,6 +158,7 @@ class Writer:
         if self.started:
             self._check_not_started()
         data = body.encode("utf-8") if isinstance(body, str) else body
+        _check_status(status)
         self.status_code = status
         compression = self._compression
         if status in NO_BODY_STATUSES or (
@@ -181,9 +183,10 @@ class Writer:
     def write_headers(self, status: int | None = None) -> None:
         """Send the head now and choose the framing for the streamed body."""
         self._check_not_started()
-        if status is not None:
-            self.status_code = status
-        status = self.status_code
+        if status is None:
+            status = self.status_code
+        _check_status(status)
+        self.status_code = status
         declared = self.headers.get("content-length")
         extra = b""
         skip = _STREAM_SKIP
@@ -204,8 +207,9 @@ class Writer:
             else:
                 self._framing = _CHUNKED
                 extra += b"transfer-encoding: chunked\r\n"
+        head = self._head(status, extra, skip)
         self.started = True
-        self._sink.send(self._head(status, extra, skip))
+        self._sink.send(head)
 
     def write(self, data: bytes | str) -> None:
         """Send a piece of the body (starts the response with chunked framing if needed)."""
@@ -279,6 +283,7 @@ class Writer:
     def _whole(self, data: bytes, content_type: str | None) -> None:
         """Send status, head and ``data`` at once (``content_type`` None: the handler's)."""
         status = self.status_code
+        _check_status(status)
         skip = _FRAMING if content_type is not None else _END_SKIP
         if status in NO_BODY_STATUSES:
             framing = b""
@@ -417,6 +422,16 @@ class _Shape:
         self.content_type = content_type
         self.skip = skip
         self.vary = vary
+
+
+def _check_status(status: int) -> None:
+    # RFC 9110 §15: a final answer's status is 200 to 599. 1xx answers are interim; the
+    # server sends the one it uses (100 Continue) itself.
+    if not 200 <= status <= 599:
+        raise StarioError(
+            f"invalid response status {status!r}",
+            help="answer with a final status code from 200 to 599",
+        )
 
 
 def _type_line(content_type: str) -> bytes:

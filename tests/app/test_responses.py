@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stario import App, Context, Writer, responses
+from stario import App, Context, Headers, StarioError, Writer, responses
 from stario.testing import TestClient
 
 JSON_VALUES = st.recursive(
@@ -118,3 +118,64 @@ def test_many_distinct_content_types_all_arrive_intact() -> None:
         for n in range(300):
             answer = client.get(f"/?n={n}")
             assert answer.headers["content-type"] == f"application/x-kind-{n}"
+
+
+@pytest.mark.parametrize("status", [0, 42, 99, 100, 103, 199, 600, 1000, -5])
+@pytest.mark.parametrize("how", ["respond", "write_headers", "end"])
+def test_a_status_that_is_not_final_is_refused(status: int, how: str) -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        if how == "respond":
+            w.respond(b"body", "text/plain", status)
+        elif how == "write_headers":
+            w.write_headers(status)
+            w.write(b"body")
+        else:
+            w.status_code = status
+            w.end(b"body")
+
+    with serve(handler) as client:
+        answer = client.get("/")
+        assert answer.status_code == 500
+        assert answer.informational == []
+        assert client.get("/").status_code == 500  # the connection still serves
+
+
+@pytest.mark.parametrize("status", [200, 204, 304, 404, 599])
+def test_final_statuses_from_200_to_599_are_sent(status: int) -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"", "text/plain", status)
+
+    with serve(handler) as client:
+        assert client.get("/").status_code == status
+
+
+@pytest.mark.parametrize("how", ["respond", "stream"])
+def test_a_header_value_outside_latin_1_is_refused_where_it_is_set(how: str) -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        w.headers.set("x-price", "10 \u20ac")  # raises here, before anything is sent
+        if how == "stream":
+            w.write_headers(200)
+            w.end(b"body")
+        else:
+            w.respond(b"body", "text/plain")
+
+    with serve(handler) as client:
+        answer = client.get("/")
+        assert answer.status_code == 500
+        assert "x-price" not in answer.headers
+        assert client.get("/").status_code == 500
+
+
+def test_header_values_in_latin_1_and_ascii_names_are_accepted() -> None:
+    async def handler(c: Context, w: Writer) -> None:
+        w.headers.set("x-name", "Zoë")
+        w.respond(b"body", "text/plain")
+
+    with serve(handler) as client:
+        assert client.get("/").headers["x-name"] == "Zoë"
+
+
+@pytest.mark.parametrize("name", ["x-namé", "x-\u20ac"])
+def test_a_header_name_outside_ascii_is_refused(name: str) -> None:
+    with pytest.raises(StarioError, match="invalid header name"):
+        Headers().set(name, "v")
