@@ -51,7 +51,7 @@ class Headers:
     Names are stored lower-cased.
     """
 
-    __slots__ = ("_items", "_raw")
+    __slots__ = ("_items", "_raw", "_sealed")
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class Headers:
     ) -> None:
         self._raw = raw
         self._items: list[tuple[str, str]] | None = None if raw is not None else []
+        self._sealed = False
         if init is not None:
             pairs = init.items() if isinstance(init, Mapping) else init
             for name, value in pairs:
@@ -133,8 +134,20 @@ class Headers:
         """The pairs themselves, without a copy (PERF: for the writer); do not mutate."""
         return self._pairs()
 
+    def seal(self) -> None:
+        """Refuse changes from now on: the response head these headers went into is sent."""
+        self._sealed = True
+
+    def _check_open(self) -> None:
+        if self._sealed:
+            raise StarioError(
+                "the response head was already sent; its headers can no longer change",
+                help="set headers before respond(), write_headers() or the first write()",
+            )
+
     def set(self, name: str, value: str) -> None:
         """Replace every value of ``name`` with ``value``."""
+        self._check_open()
         check_header(name, value)
         key = name.lower()
         items = self._pairs()
@@ -143,6 +156,7 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a value (for headers that repeat, such as ``set-cookie``)."""
+        self._check_open()
         check_header(name, value)
         self._pairs().append((name.lower(), value))
 
@@ -156,6 +170,7 @@ class Headers:
 
     def pop(self, name: str, default: str | None = None) -> str | None:
         """Remove every value of ``name``; return the first one or ``default``."""
+        self._check_open()
         first = self.get(name)
         if first is None:
             return default

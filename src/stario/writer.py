@@ -142,11 +142,13 @@ class Writer:
 
     @property
     def headers(self) -> Headers:
-        """Response headers; change them until the head is sent (``started``)."""
+        """Response headers; change them until the head is sent, then they raise."""
         headers = self._headers
         if headers is None:
             # PERF: most answers set no header of their own; build the dict on first use.
             headers = self._headers = Headers()
+            if self.started:
+                headers.seal()
         return headers
 
     @headers.setter
@@ -402,6 +404,8 @@ class Writer:
             end = b"connection: keep-alive\r\n\r\n"
         else:
             end = b"\r\n"
+        if headers is not None:
+            headers.seal()  # later changes would be lost: make them an error
         # PERF: one join of a tuple for the whole head.
         return b"".join((status_line(status), own, type_line, extra, DATE.line(), end))
 

@@ -179,3 +179,50 @@ def test_header_values_in_latin_1_and_ascii_names_are_accepted() -> None:
 def test_a_header_name_outside_ascii_is_refused(name: str) -> None:
     with pytest.raises(StarioError, match="invalid header name"):
         Headers().set(name, "v")
+
+
+@pytest.mark.parametrize("change", ["set", "add", "pop", "setitem", "delitem"])
+def test_changing_headers_after_the_head_went_out_raises(change: str) -> None:
+    seen: list[str] = []
+
+    async def handler(c: Context, w: Writer) -> None:
+        w.headers.set("x-early", "1")
+        w.write_headers(200)
+        w.write(b"part")
+        try:
+            if change == "set":
+                w.headers.set("x-late", "1")
+            elif change == "add":
+                w.headers.add("set-cookie", "a=1")
+            elif change == "pop":
+                w.headers.pop("x-early")
+            elif change == "setitem":
+                w.headers["x-late"] = "1"
+            else:
+                del w.headers["x-early"]
+        except StarioError as exc:
+            seen.append(str(exc).splitlines()[0])
+        w.end(b"end")
+
+    with serve(handler) as client:
+        answer = client.get("/")
+    assert answer.status_code == 200
+    assert answer.content == b"partend"
+    assert answer.headers["x-early"] == "1"
+    assert seen == ["the response head was already sent; its headers can no longer change"]
+
+
+def test_headers_first_touched_after_respond_refuse_changes_too() -> None:
+    seen: list[str] = []
+
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"done", "text/plain")
+        try:
+            w.headers.set("x-late", "1")
+        except StarioError as exc:
+            seen.append(str(exc))
+        assert w.headers.get("x-late") is None
+
+    with serve(handler) as client:
+        assert client.get("/").content == b"done"
+    assert len(seen) == 1
