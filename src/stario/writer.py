@@ -153,6 +153,8 @@ class Writer:
 
     @headers.setter
     def headers(self, value: Headers) -> None:
+        # Replacing them after the head went out would be lost, like changing them.
+        self._check_not_started()
         self._headers = value
 
     def respond(self, body: bytes | str, content_type: str, status: int = 200) -> None:
@@ -246,6 +248,7 @@ class Writer:
             data = data.encode("utf-8")
         if not self.started:
             if self.status_code not in NO_BODY_STATUSES:
+                _check_status(self.status_code)  # respond() and write_headers() check theirs
                 self._whole(data or b"", None)
                 return
             self.write_headers()
@@ -285,7 +288,6 @@ class Writer:
     def _whole(self, data: bytes, content_type: str | None) -> None:
         """Send status, head and ``data`` at once (``content_type`` None: the handler's)."""
         status = self.status_code
-        _check_status(status)
         skip = _FRAMING if content_type is not None else _END_SKIP
         if status in NO_BODY_STATUSES:
             framing = b""
@@ -442,15 +444,10 @@ def _type_line(content_type: str) -> bytes:
     """The ``content-type`` line; StarioError for a type that could split the head."""
     line = _TYPE_LINES.get(content_type)
     if line is None:
-        # SECURITY: respond(body, "text/html\r\nset-cookie: ...") must not add a header.
+        # SECURITY: respond(body, "text/html\r\nset-cookie: ...") must not add a header;
+        # the check also refuses characters outside latin-1.
         check_header("content-type", content_type)
-        try:
-            line = b"content-type: " + content_type.encode("latin-1") + b"\r\n"
-        except UnicodeEncodeError:
-            raise StarioError(
-                f"content type {content_type!r} is not latin-1",
-                help="percent-encode or drop the characters outside latin-1",
-            ) from None
+        line = b"content-type: " + content_type.encode("latin-1") + b"\r\n"
         if len(_TYPE_LINES) < _TYPE_LINES_MAX:
             _TYPE_LINES[content_type] = line
     return line

@@ -212,6 +212,23 @@ def test_changing_headers_after_the_head_went_out_raises(change: str) -> None:
     assert seen == ["the response head was already sent; its headers can no longer change"]
 
 
+def test_replacing_the_headers_after_the_head_went_out_raises() -> None:
+    seen: list[str] = []
+
+    async def handler(c: Context, w: Writer) -> None:
+        w.respond(b"done", "text/plain")
+        try:
+            w.headers = Headers({"x-late": "1"})
+        except StarioError as exc:
+            seen.append(str(exc).splitlines()[0])
+
+    with serve(handler) as client:
+        answer = client.get("/")
+    assert answer.content == b"done"
+    assert "x-late" not in answer.headers
+    assert seen == ["the response head was already sent"]
+
+
 def test_headers_first_touched_after_respond_refuse_changes_too() -> None:
     seen: list[str] = []
 
