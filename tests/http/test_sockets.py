@@ -44,9 +44,26 @@ async def numbered(c: Context, w: Writer) -> None:
     w.respond(str(n), "text/plain")
 
 
+async def steps(c: Context, w: Writer) -> None:
+    # Keep-alive requests start from the socket read in the connection's task; every
+    # later step and a timeout must see that same task.
+    first = asyncio.current_task()
+    await asyncio.sleep(0)
+    try:
+        async with asyncio.timeout(0):
+            await asyncio.sleep(BOUND)
+    except TimeoutError:
+        timed_out = True
+    else:
+        timed_out = False
+    same = first is not None and first is asyncio.current_task()
+    w.respond(f"same task {same}, timed out {timed_out}", "text/plain")
+
+
 def make_app() -> App:
     app = App()
     app.get("/", home)
+    app.get("/steps", steps)
     app.get("/who", whoami)
     app.post("/upload", upload)
     app.get("/n/{n}", numbered)
@@ -242,6 +259,18 @@ async def test_idle_keep_alive_connection_is_closed() -> None:
 # --- reuse and ordering -------------------------------------------------------------------
 
 
+async def test_keep_alive_handlers_keep_their_task_across_steps() -> None:
+    async with running() as server:
+        reader, writer = await connect(server)
+        try:
+            for _ in range(3):
+                writer.write(b"GET /steps HTTP/1.1\r\nHost: a\r\n\r\n")
+                (resp,), _, _ = await read_responses(reader, 1)
+                assert resp.body == b"same task True, timed out True"
+        finally:
+            close(writer)
+
+
 async def test_keep_alive_reuses_one_socket() -> None:
     async with running() as server:
         reader, writer = await connect(server)
@@ -402,6 +431,7 @@ UVLOOP_SCENARIOS = [
     test_slowloris_partial_head_is_closed,
     test_idle_keep_alive_connection_is_closed,
     test_keep_alive_reuses_one_socket,
+    test_keep_alive_handlers_keep_their_task_across_steps,
     test_pipelining_order_over_a_socket,
     test_pipelined_bad_request_answered_after_good_ones,
     test_shutdown_finishes_in_flight_request_and_closes,
