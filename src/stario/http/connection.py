@@ -98,13 +98,16 @@ class Connection(asyncio.Protocol):
         "_drain_waiter",
         "_feeding",
         "_head_deadline",
+        "_header_timeout",
         "_idle",
+        "_keep_alive",
         "_loop",
         "_lost",
         "_next",
         "_noop",
         "_own_recorder",
         "_parser",
+        "_pipeline_backlog",
         "_queue",
         "_read_paused",
         "_receiving",
@@ -137,6 +140,10 @@ class Connection(asyncio.Protocol):
     ) -> None:
         self._dispatch = dispatch
         self._config = config
+        # PERF: read on every request; native attributes, not dataclass lookups.
+        self._keep_alive: float = config.keep_alive_timeout
+        self._header_timeout: float = config.header_timeout
+        self._pipeline_backlog: int = config.pipeline_backlog
         self._tracer = tracer
         self._noop = type(tracer) is NoopTracer
         recorder = getattr(tracer, "request_recorder", None)
@@ -200,7 +207,7 @@ class Connection(asyncio.Protocol):
         if self._registry.shutting_down:
             self.close()
             return
-        self._arm(self._config.keep_alive_timeout)
+        self._arm(self._keep_alive)
 
     def data_received(self, data: bytes) -> None:
         if self._closing:
@@ -231,9 +238,10 @@ class Connection(asyncio.Protocol):
             if parser.head_pending:
                 # SECURITY: slowloris; the deadline runs from the first byte of the head.
                 if not self._head_deadline:
-                    self._arm(self._config.header_timeout, head=True)
-            elif not parser.dead:
-                self._arm(self._config.keep_alive_timeout)
+                    self._arm(self._header_timeout, head=True)
+            elif not parser.dead and self._deadline is None:
+                # (Not again when the answer to this read's request just armed it.)
+                self._arm(self._keep_alive)
         self._update_reading()
 
     def pause_writing(self) -> None:
@@ -494,9 +502,9 @@ class Connection(asyncio.Protocol):
             self.close()
         else:
             if self._parser.head_pending:
-                self._arm(self._config.header_timeout, head=True)
+                self._arm(self._header_timeout, head=True)
             else:
-                self._arm(self._config.keep_alive_timeout)
+                self._arm(self._keep_alive)
             if self._read_paused:
                 self._update_reading()
 
@@ -540,7 +548,7 @@ class Connection(asyncio.Protocol):
         receiving = self._receiving
         pause = (
             self._write_paused
-            or len(self._queue) > self._config.pipeline_backlog
+            or len(self._queue) > self._pipeline_backlog
             or (
                 receiving is not None
                 and receiving.body.buffered > _BODY_HIGH_WATER
