@@ -7,6 +7,7 @@ bound; no test asserts a duration.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 from stario.errors import ClientDisconnected
 from stario.http.connection import ConnectionRegistry
@@ -315,3 +316,30 @@ async def test_shutdown_lets_an_arriving_body_finish(open_conn: Open) -> None:
     assert resp.header("connection") == "close"
     await wait_closed(t.closed)
     assert b"/late" not in raw
+
+
+# --- the connection's task ------------------------------------------------------------
+
+_SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
+
+
+async def test_context_variables_last_for_the_connection_only(open_conn: Open) -> None:
+    async def handler(req: Request, w: Writer, span: Span) -> None:
+        before = _SEEN.get()
+        _SEEN.set(req.path)
+        w.respond(before, "text/plain")
+
+    async def two_requests() -> list[bytes]:
+        _, t = open_conn(handler)
+        bodies = []
+        for path in (b"/one", b"/two"):
+            t.feed(get(path))
+            (resp,), _ = await read_responses(t, 1)
+            bodies.append(resp.body)
+        return bodies
+
+    # One task per connection: the second request sees what the first one set; a new
+    # connection starts from a fresh copy of the context.
+    assert await two_requests() == [b"unset", b"/one"]
+    assert await two_requests() == [b"unset", b"/one"]
+    assert _SEEN.get() == "unset"

@@ -8,11 +8,9 @@ sends faster than the app answers or stops reading its responses.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
-from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, cast
 
 from stario.compression import Compression
@@ -23,7 +21,6 @@ from stario.http.body import RequestBody
 from stario.http.exchange import Exchange
 from stario.http.parser import END, Reject, RequestHead, RequestParser
 from stario.http.proxy import trust_for
-from stario.http.steps import Resumed
 from stario.http.wire import reason_phrase
 from stario.request import Request
 from stario.telemetry import NOOP_SPAN, BaseTracer, NoopTracer, RequestRecorder, Span, Tracer
@@ -36,28 +33,6 @@ __all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
 Dispatch = Callable[[Request, Writer, Span | SpanSource], Awaitable[None]]
 
 _time_ns = time.time_ns
-_enter: Final = _enter_task
-_leave: Final = _leave_task
-# What next() returns for a handler whose first step finished it.
-_DONE: Final = object()
-
-
-async def _probe() -> None:
-    pass
-
-
-def _coroutines_iterate() -> bool:
-    """Whether this module's coroutines are their own iterators (compiled builds)."""
-    coro = _probe()
-    try:
-        return hasattr(coro, "__next__")
-    finally:
-        coro.close()
-
-
-# PERF: compiled coroutines are stepped with next() directly; the interpreter's need
-# their __await__() iterator.
-_ITERATE: Final = _coroutines_iterate()
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Unread body bytes buffered per request before reading pauses.
@@ -92,11 +67,9 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_closing",
         "_config",
-        "_context",
         "_deadline",
         "_dispatch",
         "_drain_waiter",
-        "_feeding",
         "_head_deadline",
         "_header_timeout",
         "_idle",
@@ -113,10 +86,8 @@ class Connection(asyncio.Protocol):
         "_receiving",
         "_recorder",
         "_registry",
-        "_resumed",
         "_send",
         "_stall",
-        "_stepping",
         "_task",
         "_timer",
         "_timer_at",
@@ -169,16 +140,8 @@ class Connection(asyncio.Protocol):
         self._timer_at = 0.0
         self._deadline: float | None = None
         self._task: asyncio.Task[None] | None = None
-        # The context the task runs in; a handler's first step run from
-        # data_received() enters it too.
-        self._context = contextvars.copy_context()
         self._next: Exchange | None = None
         self._idle: asyncio.Future[None] | None = None
-        # A handler whose first step ran in data_received() and that must go on in
-        # the task (see stario.http.steps).
-        self._resumed: Resumed | None = None
-        self._stepping = False
-        self._feeding = False
         self._head_deadline = False
         self._stall: asyncio.TimerHandle | None = None
         self._write_paused = False
@@ -213,7 +176,6 @@ class Connection(asyncio.Protocol):
         if self._closing:
             return  # lingering close: discard what the peer still sends
         parser = self._parser
-        self._feeding = True
         for event in parser.feed(data):
             if type(event) is bytes:
                 self._receiving.body.push(event)  # type: ignore[union-attr]
@@ -226,21 +188,12 @@ class Connection(asyncio.Protocol):
                 self._head_received(event)
             elif isinstance(event, Reject):
                 self._rejected(event)
-        self._feeding = False
-        if self._next is not None:
-            self._kick()
-        self._read_done()
-
-    def _read_done(self) -> None:
-        """Arm the idle or head timer for what the last read left, adjust reading."""
         if not self._queue:
-            parser = self._parser
             if parser.head_pending:
                 # SECURITY: slowloris; the deadline runs from the first byte of the head.
                 if not self._head_deadline:
                     self._arm(self._header_timeout, head=True)
-            elif not parser.dead and self._deadline is None:
-                # (Not again when the answer to this read's request just armed it.)
+            elif not parser.dead:
                 self._arm(self._keep_alive)
         self._update_reading()
 
@@ -264,7 +217,7 @@ class Connection(asyncio.Protocol):
         self._wake()
         # A handler may outlive its client; the server's drain must still wait for it.
         # A task parked waiting for the next request runs no handler.
-        if self._task is None or self._task.done() or self._parked():
+        if self._task is None or self._task.done() or self._idle is not None:
             self._registry.discard(self)
 
     # --- events from the parser -------------------------------------------------------
@@ -336,53 +289,9 @@ class Connection(asyncio.Protocol):
         # PERF: one task per connection, not per request (task creation registers in
         # a weak set on 3.11 and copies the context each time).
         if self._task is None:
-            self._task = self._loop.create_task(self._serve(), context=self._context)
+            self._task = self._loop.create_task(self._serve())
             self._task.add_done_callback(self._served)
-        elif not self._feeding:
-            self._kick()
-        # else data_received() starts it once all of its input is parsed, so that a
-        # body in the same read is there when the handler asks for it.
-
-    def _parked(self) -> bool:
-        """Whether the task waits for the next request, with no handler of its own."""
-        return self._idle is not None and self._resumed is None and not self._stepping
-
-    def _kick(self) -> None:
-        """Start the handler of ``_next``: its first step right here, or via the task."""
-        idle = self._idle
-        task = self._task
-        if idle is None or task is None or idle.done() or self._resumed is not None:
-            self._wake()
-            return
-        loop = self._loop
-        try:
-            # Fails when another task runs (TestClient feeds input from one).
-            _enter(loop, task)
-        except RuntimeError:
-            self._wake()
-            return
-        ex = self._next
-        assert ex is not None
-        self._next = None
-        # PERF: the first step of the handler runs now, in the name of the parked task,
-        # instead of one loop iteration later through a future. next() with a default,
-        # not send(): the finished step costs no StopIteration.
-        coro = self._run(ex)
-        steps = cast(Iterator[object], coro) if _ITERATE else coro.__await__()
-        self._stepping = True
-        try:
-            pending = self._context.run(next, steps, _DONE)
-        except asyncio.CancelledError:
-            # The handler let CancelledError out: as in the task, nothing is left to
-            # answer the next request.
-            if not self._lost:
-                self.close()
-            return
-        finally:
-            _leave(loop, task)
-            self._stepping = False
-        if pending is not _DONE:
-            self._resumed = Resumed(coro, pending)
+        else:
             self._wake()
 
     def _wake(self) -> None:
@@ -392,33 +301,18 @@ class Connection(asyncio.Protocol):
 
     async def _serve(self) -> None:
         try:
-            while True:
-                resumed = self._resumed
-                if resumed is not None:
-                    self._resumed = None
-                    await resumed
-                    continue
-                if self._lost:
-                    break
+            while not self._lost:
                 ex = self._next
                 if ex is None:
                     self._idle = self._loop.create_future()
                     try:
                         await self._idle
-                    except asyncio.CancelledError as exc:
-                        # Meant for the handler that started in data_received().
-                        if self._resumed is None:
-                            raise
-                        self._resumed.cancel(exc)
                     finally:
                         self._idle = None
                     continue
                 self._next = None
                 await self._run(ex)
         finally:
-            resumed, self._resumed = self._resumed, None
-            if resumed is not None:
-                resumed.close()
             # A handler let CancelledError out and ended this task: nothing would answer
             # the next request, so close (after what was written) instead of hanging.
             if not self._lost:

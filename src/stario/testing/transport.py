@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from asyncio.tasks import _enter_task, _leave_task
 from typing import Any
 
 __all__ = ["MemoryTransport", "open_memory_connection"]
@@ -41,29 +40,9 @@ class MemoryTransport(asyncio.Transport):
     # --- client side ------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        """Deliver ``data`` to the server as one read.
-
-        A socket read reaches the protocol from the event loop, outside any task; a
-        test that feeds from inside a task steps out of it for the call, so the server
-        runs exactly as it would under a socket (``Connection`` starts handlers
-        differently from inside a task).
-        """
-        if self._closing or not data:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        """Deliver ``data`` to the server as one read."""
+        if not self._closing and data:
             self._protocol.data_received(data)
-            return
-        task = asyncio.current_task(loop)
-        if task is None:
-            self._protocol.data_received(data)
-            return
-        _leave_task(loop, task)
-        try:
-            self._protocol.data_received(data)
-        finally:
-            _enter_task(loop, task)
 
     def feed_eof(self) -> None:
         """The client closed its side: the server sees the connection lost."""
