@@ -8,9 +8,11 @@ sends faster than the app answers or stops reading its responses.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
+from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final, cast
 
 from stario.compression import Compression
@@ -21,6 +23,7 @@ from stario.http.body import RequestBody
 from stario.http.exchange import Exchange
 from stario.http.parser import END, Reject, RequestHead, RequestParser
 from stario.http.proxy import trust_for
+from stario.http.steps import Resumed
 from stario.http.wire import reason_phrase
 from stario.request import Request
 from stario.telemetry import NOOP_SPAN, BaseTracer, NoopTracer, RequestRecorder, Span, Tracer
@@ -33,6 +36,28 @@ __all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
 Dispatch = Callable[[Request, Writer, Span | SpanSource], Awaitable[None]]
 
 _time_ns = time.time_ns
+_enter: Final = _enter_task
+_leave: Final = _leave_task
+# What next() returns for a handler whose first step finished it.
+_DONE: Final = object()
+
+
+async def _probe() -> None:
+    pass
+
+
+def _coroutines_iterate() -> bool:
+    """Whether this module's coroutines are their own iterators (compiled builds)."""
+    coro = _probe()
+    try:
+        return hasattr(coro, "__next__")
+    finally:
+        coro.close()
+
+
+# PERF: compiled coroutines are stepped with next() directly; the interpreter's need
+# their __await__() iterator.
+_ITERATE: Final = _coroutines_iterate()
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Unread body bytes buffered per request before reading pauses.
@@ -67,6 +92,7 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_closing",
         "_config",
+        "_context",
         "_deadline",
         "_dispatch",
         "_drain_waiter",
@@ -74,6 +100,7 @@ class Connection(asyncio.Protocol):
         "_header_timeout",
         "_idle",
         "_keep_alive",
+        "_kick_pending",
         "_loop",
         "_lost",
         "_next",
@@ -86,8 +113,10 @@ class Connection(asyncio.Protocol):
         "_receiving",
         "_recorder",
         "_registry",
+        "_resumed",
         "_send",
         "_stall",
+        "_stepping",
         "_task",
         "_timer",
         "_timer_at",
@@ -140,8 +169,16 @@ class Connection(asyncio.Protocol):
         self._timer_at = 0.0
         self._deadline: float | None = None
         self._task: asyncio.Task[None] | None = None
+        # The context the task runs in; a handler's first step run from
+        # data_received() enters it too.
+        self._context = contextvars.copy_context()
         self._next: Exchange | None = None
         self._idle: asyncio.Future[None] | None = None
+        # A handler whose first step ran in data_received() and that must go on in
+        # the task (see stario.http.steps).
+        self._resumed: Resumed | None = None
+        self._stepping = False
+        self._kick_pending = False
         self._head_deadline = False
         self._stall: asyncio.TimerHandle | None = None
         self._write_paused = False
@@ -189,11 +226,13 @@ class Connection(asyncio.Protocol):
             elif isinstance(event, Reject):
                 self._rejected(event)
         if not self._queue:
+            parser = self._parser
             if parser.head_pending:
                 # SECURITY: slowloris; the deadline runs from the first byte of the head.
                 if not self._head_deadline:
                     self._arm(self._header_timeout, head=True)
-            elif not parser.dead:
+            elif not parser.dead and self._deadline is None:
+                # (Not again when the answer to this read's request just armed it.)
                 self._arm(self._keep_alive)
         self._update_reading()
 
@@ -217,7 +256,7 @@ class Connection(asyncio.Protocol):
         self._wake()
         # A handler may outlive its client; the server's drain must still wait for it.
         # A task parked waiting for the next request runs no handler.
-        if self._task is None or self._task.done() or self._idle is not None:
+        if self._task is None or self._task.done() or self._parked():
             self._registry.discard(self)
 
     # --- events from the parser -------------------------------------------------------
@@ -289,9 +328,55 @@ class Connection(asyncio.Protocol):
         # PERF: one task per connection, not per request (task creation registers in
         # a weak set on 3.11 and copies the context each time).
         if self._task is None:
-            self._task = self._loop.create_task(self._serve())
+            self._task = self._loop.create_task(self._serve(), context=self._context)
             self._task.add_done_callback(self._served)
-        else:
+        elif self._idle is not None and not self._kick_pending:
+            # PERF: the task is parked; its handler starts one loop iteration later,
+            # as a woken task would, but without the future and the task step.
+            self._kick_pending = True
+            self._loop.call_soon(self._kick)
+        # else the task runs a handler now and takes this one when that one ends.
+
+    def _parked(self) -> bool:
+        """Whether the task waits for the next request, with no handler of its own."""
+        return self._idle is not None and self._resumed is None and not self._stepping
+
+    def _kick(self) -> None:
+        """Run the first step of ``_next``'s handler in the name of the parked task."""
+        self._kick_pending = False
+        ex = self._next
+        if ex is None or self._lost:
+            return  # the task took it, or there is no one left to answer
+        idle = self._idle
+        task = self._task
+        if idle is None or task is None or idle.done() or self._resumed is not None:
+            self._wake()
+            return
+        loop = self._loop
+        try:
+            _enter(loop, task)
+        except RuntimeError:  # another task runs (only when called from one)
+            self._wake()
+            return
+        self._next = None
+        # PERF: next() with a default, not send(): the finished step costs no
+        # StopIteration.
+        coro = self._run(ex)
+        steps = cast(Iterator[object], coro) if _ITERATE else coro.__await__()
+        self._stepping = True
+        try:
+            pending = self._context.run(next, steps, _DONE)
+        except asyncio.CancelledError:
+            # The handler let CancelledError out: as in the task, nothing is left to
+            # answer the next request.
+            if not self._lost:
+                self.close()
+            return
+        finally:
+            _leave(loop, task)
+            self._stepping = False
+        if pending is not _DONE:
+            self._resumed = Resumed(coro, pending)
             self._wake()
 
     def _wake(self) -> None:
@@ -301,18 +386,33 @@ class Connection(asyncio.Protocol):
 
     async def _serve(self) -> None:
         try:
-            while not self._lost:
+            while True:
+                resumed = self._resumed
+                if resumed is not None:
+                    self._resumed = None
+                    await resumed
+                    continue
+                if self._lost:
+                    break
                 ex = self._next
                 if ex is None:
                     self._idle = self._loop.create_future()
                     try:
                         await self._idle
+                    except asyncio.CancelledError as exc:
+                        # Meant for the handler that started in data_received().
+                        if self._resumed is None:
+                            raise
+                        self._resumed.cancel(exc)
                     finally:
                         self._idle = None
                     continue
                 self._next = None
                 await self._run(ex)
         finally:
+            resumed, self._resumed = self._resumed, None
+            if resumed is not None:
+                resumed.close()
             # A handler let CancelledError out and ended this task: nothing would answer
             # the next request, so close (after what was written) instead of hanging.
             if not self._lost:
