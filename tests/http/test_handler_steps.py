@@ -18,9 +18,10 @@ import pytest
 from stario.http.connection import ConnectionRegistry
 from stario.request import Request
 from stario.telemetry import Span
+from stario.testing.transport import MemoryTransport
 from stario.writer import Writer
 from tests.http.conftest import Open
-from tests.http.httpkit import app_like, get, read_responses, settle, wait_closed
+from tests.http.httpkit import app_like, echo_path, get, read_responses, settle, wait_closed
 
 BOUND = 5.0
 
@@ -280,3 +281,59 @@ async def test_pipelined_requests_behind_a_waiting_handler_keep_their_order(
     t.feed(get(b"/a") + get(b"/b") + get(b"/c"))
     responses, _ = await read_responses(t, 3)
     assert [r.body for r in responses] == [b"/a", b"/b", b"/c"]
+
+
+async def test_requests_read_in_one_iteration_all_start_in_the_next(open_conn: Open) -> None:
+    registry = ConnectionRegistry()
+    transports = [open_conn(echo_path, registry=registry)[1] for _ in range(3)]
+    for t in transports:
+        t.feed(get(b"/warm"))
+        await read_responses(t, 1)
+    await settle()
+    for i, t in enumerate(transports):
+        t.feed(get(b"/%d" % i))
+    assert [t.take() for t in transports] == [b"", b"", b""]
+    await asyncio.sleep(0)
+    assert [t.take().rsplit(b"\r\n\r\n", 1)[1] for t in transports] == [b"/0", b"/1", b"/2"]
+
+
+def test_a_handler_that_stops_the_loop_leaves_the_others_of_its_iteration_started(
+    open_conn: Open,
+) -> None:
+    # SystemExit out of a handler ends run_until_complete(); the requests that came in
+    # the same loop iteration still start when the loop runs again.
+    async def dispatch(req: Request, w: Writer, span: Span) -> None:
+        if req.path == "/exit":
+            raise SystemExit(3)
+        w.respond(req.path.encode(), "text/plain")
+
+    transports: list[MemoryTransport] = []
+
+    async def warm_then_send() -> None:
+        registry = ConnectionRegistry()
+        for _ in range(2):
+            _, t = open_conn(dispatch, registry=registry)
+            t.feed(get(b"/warm"))
+            await read_responses(t, 1)
+            transports.append(t)
+        await settle()
+        transports[0].feed(get(b"/exit"))
+        transports[1].feed(get(b"/other"))
+        await asyncio.sleep(BOUND)
+
+    async def answered() -> bytes:
+        (resp,), _ = await read_responses(transports[1], 1)
+        return resp.body
+
+    loop = asyncio.new_event_loop()
+    try:
+        main = loop.create_task(warm_then_send())
+        with pytest.raises(SystemExit):
+            loop.run_until_complete(main)
+        assert loop.run_until_complete(answered()) == b"/other"
+        main.cancel()
+        for t in transports:
+            t.feed_eof()
+        loop.run_until_complete(settle())
+    finally:
+        loop.close()

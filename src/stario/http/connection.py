@@ -67,14 +67,38 @@ _LINGER: Final = 2.0
 
 
 class ConnectionRegistry:
-    """The live connections of a server and its shutting-down flag."""
+    """The live connections of a server (all on one event loop) and its shutting-down flag."""
 
-    __slots__ = ("connections", "idle_waiter", "shutting_down")
+    __slots__ = ("_starting", "connections", "idle_waiter", "shutting_down")
 
     def __init__(self) -> None:
         self.connections: set[Connection] = set()
         self.shutting_down = False
         self.idle_waiter: asyncio.Future[None] | None = None
+        # Connections whose parked task has a handler to start in the next loop
+        # iteration (see Connection.start_next).
+        self._starting: list[Connection] = []
+
+    def start_soon(self, conn: Connection) -> None:
+        """Have ``conn.start_next()`` called in the next iteration of its loop."""
+        starting = self._starting
+        starting.append(conn)
+        if len(starting) == 1:
+            # PERF: one loop callback for all the requests one iteration read.
+            conn.loop.call_soon(self._start_all)
+
+    def _start_all(self) -> None:
+        starting = self._starting
+        self._starting = []
+        done = 0
+        try:
+            for conn in starting:
+                done += 1
+                conn.start_next()
+        finally:
+            if done < len(starting):  # a BaseException left a handler: start the rest
+                for conn in starting[done:]:
+                    self.start_soon(conn)
 
     def discard(self, conn: Connection) -> None:
         """Forget a closed connection; wake a drain waiting for the last one."""
@@ -100,7 +124,6 @@ class Connection(asyncio.Protocol):
         "_header_timeout",
         "_idle",
         "_keep_alive",
-        "_kick_pending",
         "_loop",
         "_lost",
         "_next",
@@ -116,6 +139,7 @@ class Connection(asyncio.Protocol):
         "_resumed",
         "_send",
         "_stall",
+        "_start_pending",
         "_stepping",
         "_task",
         "_timer",
@@ -178,7 +202,7 @@ class Connection(asyncio.Protocol):
         # the task (see stario.http.steps).
         self._resumed: Resumed | None = None
         self._stepping = False
-        self._kick_pending = False
+        self._start_pending = False
         self._head_deadline = False
         self._stall: asyncio.TimerHandle | None = None
         self._write_paused = False
@@ -330,20 +354,20 @@ class Connection(asyncio.Protocol):
         if self._task is None:
             self._task = self._loop.create_task(self._serve(), context=self._context)
             self._task.add_done_callback(self._served)
-        elif self._idle is not None and not self._kick_pending:
+        elif self._idle is not None and not self._start_pending:
             # PERF: the task is parked; its handler starts one loop iteration later,
             # as a woken task would, but without the future and the task step.
-            self._kick_pending = True
-            self._loop.call_soon(self._kick)
+            self._start_pending = True
+            self._registry.start_soon(self)
         # else the task runs a handler now and takes this one when that one ends.
 
     def _parked(self) -> bool:
         """Whether the task waits for the next request, with no handler of its own."""
         return self._idle is not None and self._resumed is None and not self._stepping
 
-    def _kick(self) -> None:
+    def start_next(self) -> None:
         """Run the first step of ``_next``'s handler in the name of the parked task."""
-        self._kick_pending = False
+        self._start_pending = False
         ex = self._next
         if ex is None or self._lost:
             return  # the task took it, or there is no one left to answer
