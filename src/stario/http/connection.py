@@ -38,6 +38,7 @@ Dispatch = Callable[[Request, Writer, Span | SpanSource], Awaitable[None]]
 _time_ns = time.time_ns
 _enter: Final = _enter_task
 _leave: Final = _leave_task
+_step: Final = next  # PERF: a native global; the builtin is looked up by name each time
 # What next() returns for a handler whose first step finished it.
 _DONE: Final = object()
 
@@ -389,7 +390,7 @@ class Connection(asyncio.Protocol):
         steps = cast(Iterator[object], coro) if _ITERATE else coro.__await__()
         self._stepping = True
         try:
-            pending = self._context.run(next, steps, _DONE)
+            pending = self._context.run(_step, steps, _DONE)
         except asyncio.CancelledError:
             # The handler let CancelledError out: as in the task, nothing is left to
             # answer the next request.
