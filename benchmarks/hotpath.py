@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent / "apps"))
 from stario_app import get_user, json_hello, plaintext, post_validate
 
 from stario import App, ServerConfig
-from stario.http.connection import Connection, ConnectionRegistry
+from stario.http.connection import Connection
+from stario.http.registry import ConnectionRegistry
 from stario.server import GC_THRESHOLD
 from stario.telemetry import JsonTracer, NoopTracer, SqliteTracer, Tracer
 

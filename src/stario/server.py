@@ -16,7 +16,8 @@ from typing import Any
 from stario.app import App
 from stario.config import ServerConfig
 from stario.errors import StarioError
-from stario.http.connection import Connection, ConnectionRegistry
+from stario.http.connection import Connection
+from stario.http.registry import ConnectionRegistry
 from stario.lifecycle import Bootstrap, run_bootstrap
 from stario.shutdown import drain
 from stario.telemetry import NoopTracer, Span, Tracer

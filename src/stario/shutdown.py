@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from stario.app import App
-from stario.http.connection import ConnectionRegistry
+from stario.http.registry import ConnectionRegistry
 from stario.telemetry import Span
 
 __all__ = ["drain"]

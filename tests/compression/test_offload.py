@@ -10,7 +10,7 @@ import pytest
 
 from stario import App, Context, Writer
 from stario.compression import CODINGS, Codec, StreamEncoder
-from stario.http.connection import ConnectionRegistry
+from stario.http.registry import ConnectionRegistry
 from tests.compression.codecs import decode, html_page
 from tests.compression.wire import exchange, open_app, request, without_date
 from tests.http.httpkit import settle, wait_closed

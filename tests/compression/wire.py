@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from stario import App, ServerConfig
-from stario.http.connection import Connection, ConnectionRegistry
+from stario.http.connection import Connection
+from stario.http.registry import ConnectionRegistry
 from stario.telemetry import NoopTracer
 from stario.testing import MemoryTransport
 from tests.http.httpkit import Response, read_responses

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from stario.config import ServerConfig
-from stario.http.connection import Connection, ConnectionRegistry
+from stario.http.connection import Connection
+from stario.http.registry import ConnectionRegistry
 from stario.telemetry import NoopTracer
 from stario.testing.transport import MemoryTransport
 from tests.http.httpkit import Dispatch

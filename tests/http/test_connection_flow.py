@@ -10,7 +10,7 @@ import asyncio
 import contextvars
 
 from stario.errors import ClientDisconnected
-from stario.http.connection import ConnectionRegistry
+from stario.http.registry import ConnectionRegistry
 from stario.request import Request
 from stario.telemetry import Span
 from stario.writer import Writer

@@ -15,7 +15,7 @@ import contextvars
 
 import pytest
 
-from stario.http.connection import ConnectionRegistry
+from stario.http.registry import ConnectionRegistry
 from stario.request import Request
 from stario.telemetry import Span
 from stario.testing.transport import MemoryTransport

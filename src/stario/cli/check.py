@@ -36,7 +36,7 @@ def run_check(spec: str, config: ServerConfig) -> int:
 async def _setup_and_teardown(bootstrap: Callable[..., Any], config: ServerConfig) -> None:
     # Late imports: --help and argument errors never load the app machinery.
     from stario.app import App
-    from stario.http.connection import ConnectionRegistry
+    from stario.http.registry import ConnectionRegistry
     from stario.lifecycle import run_bootstrap
     from stario.shutdown import drain
     from stario.telemetry import NoopTracer

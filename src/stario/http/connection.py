@@ -23,6 +23,7 @@ from stario.http.body import RequestBody
 from stario.http.exchange import Exchange
 from stario.http.parser import END, Reject, RequestHead, RequestParser
 from stario.http.proxy import trust_for
+from stario.http.registry import ConnectionRegistry
 from stario.http.steps import Resumed
 from stario.http.wire import reason_phrase
 from stario.request import Request
@@ -30,7 +31,7 @@ from stario.telemetry import NOOP_SPAN, BaseTracer, NoopTracer, RequestRecorder,
 from stario.telemetry._recorders import Recorder
 from stario.writer import Writer
 
-__all__ = ["Connection", "ConnectionRegistry", "Dispatch"]
+__all__ = ["Connection", "Dispatch"]
 
 
 Dispatch = Callable[[Request, Writer, Span | SpanSource], Awaitable[None]]
@@ -65,48 +66,6 @@ _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _BODY_HIGH_WATER: Final = 256 * 1024
 # How long a closing connection keeps discarding input so the peer reads our answer.
 _LINGER: Final = 2.0
-
-
-class ConnectionRegistry:
-    """The live connections of a server (all on one event loop) and its shutting-down flag."""
-
-    __slots__ = ("_starting", "connections", "idle_waiter", "shutting_down")
-
-    def __init__(self) -> None:
-        self.connections: set[Connection] = set()
-        self.shutting_down = False
-        self.idle_waiter: asyncio.Future[None] | None = None
-        # Connections whose parked task has a handler to start in the next loop
-        # iteration (see Connection.start_next).
-        self._starting: list[Connection] = []
-
-    def start_soon(self, conn: Connection) -> None:
-        """Have ``conn.start_next()`` called in the next iteration of its loop."""
-        starting = self._starting
-        starting.append(conn)
-        if len(starting) == 1:
-            # PERF: one loop callback for all the requests one iteration read.
-            conn.loop.call_soon(self._start_all)
-
-    def _start_all(self) -> None:
-        starting = self._starting
-        self._starting = []
-        done = 0
-        try:
-            for conn in starting:
-                done += 1
-                conn.start_next()
-        finally:
-            if done < len(starting):  # a BaseException left a handler: start the rest
-                for conn in starting[done:]:
-                    self.start_soon(conn)
-
-    def discard(self, conn: Connection) -> None:
-        """Forget a closed connection; wake a drain waiting for the last one."""
-        self.connections.discard(conn)
-        waiter = self.idle_waiter
-        if not self.connections and waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
 
 class Connection(asyncio.Protocol):
@@ -195,11 +154,11 @@ class Connection(asyncio.Protocol):
         self._deadline: float | None = None
         self._task: asyncio.Task[None] | None = None
         # The context the task runs in; a handler's first step run from
-        # data_received() enters it too.
+        # start_next() enters it too.
         self._context = contextvars.copy_context()
         self._next: Exchange | None = None
         self._idle: asyncio.Future[None] | None = None
-        # A handler whose first step ran in data_received() and that must go on in
+        # A handler whose first step ran in start_next() and that must go on in
         # the task (see stario.http.steps).
         self._resumed: Resumed | None = None
         self._stepping = False
@@ -425,7 +384,7 @@ class Connection(asyncio.Protocol):
                     try:
                         await self._idle
                     except asyncio.CancelledError as exc:
-                        # Meant for the handler that started in data_received().
+                        # Meant for the handler that started in start_next().
                         if self._resumed is None:
                             raise
                         self._resumed.cancel(exc)

@@ -1,13 +1,14 @@
 """``Resumed``: a handler whose first step ran outside its task, handed back to it.
 
 A keep-alive connection's next request usually arrives while the connection's task is
-parked. ``Connection`` then runs the handler's first step straight from
-``data_received()``, in the name of that task (``asyncio.current_task()`` is the task,
-the task's context is entered), which spares the loop hop into the task. Most handlers
-answer in that one step. One that awaits something not yet done stops on a future (or
-a bare ``yield``); the connection wraps it in a ``Resumed`` and wakes its task, which
-awaits the ``Resumed``: the task then drives the handler's coroutine to its end as if
-it had run it from the start, with the same futures, cancellation and exceptions.
+parked. ``Connection`` then runs the handler's first step from a loop callback in the
+next iteration (``ConnectionRegistry.start_soon``), in the name of that task
+(``asyncio.current_task()`` is the task, the task's context is entered), which spares
+waking the task through a future. Most handlers answer in that one step. One that
+awaits something not yet done stops on a future (or a bare ``yield``); the connection
+wraps it in a ``Resumed`` and wakes its task, which awaits the ``Resumed``: the task
+then drives the handler's coroutine to its end as if it had run it from the start,
+with the same futures, cancellation and exceptions.
 
 This module stays pure Python in compiled builds: only a generator passes what a
 coroutine yields on to the task unchanged.

@@ -15,7 +15,8 @@ from types import TracebackType
 
 from stario.config import ServerConfig
 from stario.context import SpanSource
-from stario.http.connection import Connection, ConnectionRegistry, Dispatch
+from stario.http.connection import Connection, Dispatch
+from stario.http.registry import ConnectionRegistry
 from stario.request import Request
 from stario.telemetry import Span, Tracer
 from stario.testing.decoding import decode_content

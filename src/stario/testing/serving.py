@@ -13,7 +13,7 @@ import contextlib
 from stario.app import App
 from stario.config import ServerConfig
 from stario.errors import StarioError
-from stario.http.connection import ConnectionRegistry
+from stario.http.registry import ConnectionRegistry
 from stario.lifecycle import Bootstrap, run_bootstrap
 from stario.shutdown import drain
 from stario.telemetry import Span, Tracer
