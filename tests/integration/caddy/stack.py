@@ -14,7 +14,9 @@ import os
 import queue
 import shutil
 import socket
+import ssl
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +94,8 @@ class CaddyProcess:
         """The root certificate of Caddy's internal CA (what curl trusts)."""
         return self.home / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
 
-    def wait_ready(self) -> None:
-        """Until Caddy serves and holds its certificate; fail with its log otherwise."""
+    def wait_ready(self, port: int) -> None:
+        """Until Caddy serves ``HOST`` over TLS on ``port``; fail with its log otherwise."""
         missing = set(_READY)
         while missing:
             try:
@@ -103,6 +105,21 @@ class CaddyProcess:
             if line is None:
                 raise AssertionError(f"caddy exited before it was ready\n{self.log()}")
             missing = {m for m in missing if m not in line}
+        # Caddy logs "certificate obtained" before it puts the certificate in the cache
+        # its handshakes use; a handshake in between ends in an "internal error" alert.
+        tls = ssl.create_default_context(cafile=str(self.root_ca))
+        deadline = time.monotonic() + BOUND
+        while True:
+            try:
+                with (
+                    socket.create_connection(("127.0.0.1", port), timeout=BOUND) as raw,
+                    tls.wrap_socket(raw, server_hostname=HOST),
+                ):
+                    return
+            except (ssl.SSLError, OSError) as exc:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise AssertionError(f"no TLS handshake: {exc}\n{self.log()}") from None
+                time.sleep(0.05)
 
     def log(self) -> str:
         """The command line, its exit status and everything Caddy logged."""

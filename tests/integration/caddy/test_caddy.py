@@ -75,7 +75,7 @@ def start_stack(kind: str, tmp: Path, args: list[str], *, caddy_user: str | None
     )
     stack = Stack(stario, caddy, port, upstream)
     try:
-        caddy.wait_ready()
+        caddy.wait_ready(port)
     except BaseException:
         stack.stop()
         raise
