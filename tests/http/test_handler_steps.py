@@ -97,37 +97,26 @@ async def test_timeout_in_a_handler_expires_into_timeout_error(
     assert await second_response(open_conn, slow) == b"timed out"
 
 
+@pytest.mark.parametrize(
+    "first_wait",
+    [pytest.param(BOUND * 2, id="a-future-to-cancel"), pytest.param(0.0, id="a-bare-yield")],
+)
 async def test_a_cancellation_before_the_task_takes_over_reaches_the_handler(
-    open_conn: Open,
+    open_conn: Open, first_wait: float
 ) -> None:
+    # sleep(0) is a bare yield: no future for the cancellation, so it is thrown in.
     async def cancels_itself(req: Request, w: Writer) -> None:
         task = asyncio.current_task()
         assert task is not None
         task.cancel()
         try:
-            await asyncio.sleep(BOUND * 2)
-        except asyncio.CancelledError:
-            task.uncancel()
-            w.respond(b"cancelled at the await", "text/plain")
-
-    assert await second_response(open_conn, cancels_itself) == b"cancelled at the await"
-
-
-async def test_a_cancellation_without_a_future_to_cancel_reaches_the_handler(
-    open_conn: Open,
-) -> None:
-    async def cancels_then_yields(req: Request, w: Writer) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        task.cancel()
-        try:
-            await asyncio.sleep(0)  # a bare yield: no future for the cancellation
+            await asyncio.sleep(first_wait)
             await asyncio.sleep(BOUND * 2)
         except asyncio.CancelledError:
             task.uncancel()
             w.respond(b"cancelled", "text/plain")
 
-    assert await second_response(open_conn, cancels_then_yields) == b"cancelled"
+    assert await second_response(open_conn, cancels_itself) == b"cancelled"
 
 
 async def test_context_variables_carry_across_the_hand_over(open_conn: Open) -> None:

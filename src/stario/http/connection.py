@@ -210,13 +210,11 @@ class Connection(asyncio.Protocol):
             elif isinstance(event, Reject):
                 self._rejected(event)
         if not self._queue:
-            parser = self._parser
             if parser.head_pending:
                 # SECURITY: slowloris; the deadline runs from the first byte of the head.
                 if not self._head_deadline:
                     self._arm(self._header_timeout, head=True)
-            elif not parser.dead and self._deadline is None:
-                # (Not again when the answer to this read's request just armed it.)
+            elif not parser.dead:
                 self._arm(self._keep_alive)
         self._update_reading()
 
@@ -339,7 +337,7 @@ class Connection(asyncio.Protocol):
         loop = self._loop
         try:
             _enter(loop, task)
-        except RuntimeError:  # another task runs (only when called from one)
+        except RuntimeError:  # a task runs: loop callbacks run inside one (nested loops)
             self._wake()
             return
         self._next = None
